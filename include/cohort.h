@@ -1,0 +1,323 @@
+/*
+ * cohort.h — public interface of libcohort, collective analytics over MPI ranks.
+ *
+ * Copyright (c) 2026 The Cohort authors. BSD-3-Clause, see COPYING.
+ *
+ * INTRODUCTION
+ *
+ *   Cohort sorts, groups, histograms and summarises data that is already
+ *   distributed over the ranks of an MPI communicator.  The data model is
+ *   simple: every rank holds a contiguous share of each column ("its rows");
+ *   the global row order is rank 0's rows, then rank 1's, and so on.  Results
+ *   that have an order do not depend on the number of ranks.
+ *
+ *   Everything starts from a context, created collectively over a
+ *   communicator:
+ *
+ *       cohort_ctx *ctx;
+ *       if (cohort_ctx_create(MPI_COMM_WORLD, &ctx) != COHORT_OK) ...
+ *       ... collective operations on ctx ...
+ *       cohort_ctx_destroy(&ctx);
+ *
+ *   The HDF5 reading and writing layer lives in <cohort_io.h>; this header
+ *   needs only <mpi.h>.
+ *
+ * ERRORS (the contract every function keeps)
+ *
+ *   Functions return COHORT_OK (0) or a negative COHORT_ERR_* code; the codes
+ *   are fixed and never renumbered.  cohort_strerror() names a code;
+ *   cohort_errmsg(ctx) gives the detailed message of the last failure on that
+ *   context ("rank 3: <file>:<dataset>: <cause>").
+ *
+ *   A function marked "Collective" must be called by every rank of the
+ *   context's communicator, and returns the SAME status on every rank: each
+ *   rank checks its own arguments, the ranks agree once, then all proceed or
+ *   all return.  After a failed collective call cohort_errmsg() is the same
+ *   text on every rank: the message of the lowest failing rank.  One rank's
+ *   bad input never leaves the others waiting.  The library never calls
+ *   exit(), abort() or MPI_Abort(), and prints nothing unless verbosity is
+ *   raised with cohort_ctx_set_verbosity().
+ *
+ *   Counts, offsets and displacements are 64-bit everywhere; messages of
+ *   more than 2^31 elements or bytes work.
+ *
+ * OWNERSHIP
+ *
+ *   Columns passed in are views of caller-owned memory and are never freed
+ *   by the library.  Objects the library allocates come back as opaque
+ *   handles with a cohort_<object>_destroy(&handle) that accepts NULL and
+ *   sets the handle to NULL.
+ *
+ * THREADS
+ *
+ *   A context may be used by one thread at a time.  Distinct contexts may be
+ *   used concurrently when MPI was initialised with MPI_THREAD_MULTIPLE.
+ */
+#ifndef COHORT_H
+#define COHORT_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define COHORT_VERSION_MAJOR 0
+#define COHORT_VERSION_MINOR 1
+#define COHORT_VERSION_PATCH 0
+#define COHORT_VERSION_NUMBER \
+    (COHORT_VERSION_MAJOR * 10000 + COHORT_VERSION_MINOR * 100 + COHORT_VERSION_PATCH)
+#define COHORT_VERSION_STRING "0.1.0"
+
+/** Version of the library actually linked, as COHORT_VERSION_NUMBER.  Not collective. */
+unsigned cohort_version_number(void);
+/** Version of the library actually linked, "MAJOR.MINOR.PATCH".  Not collective. */
+const char *cohort_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Error codes                                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cohort_status {
+    COHORT_OK = 0,
+    COHORT_ERR_ARG = -1,      /**< invalid argument (NULL, negative count, unknown flag) */
+    COHORT_ERR_NOMEM = -2,    /**< an allocation failed */
+    COHORT_ERR_BUDGET = -3,   /**< the per-rank memory budget would be exceeded */
+    COHORT_ERR_MPI = -4,      /**< an MPI call failed */
+    COHORT_ERR_IO = -5,       /**< reading or writing a file failed */
+    COHORT_ERR_NOTFOUND = -6, /**< a file, dataset or member does not exist */
+    COHORT_ERR_TYPE = -7,     /**< unsupported or mismatched data type */
+    COHORT_ERR_SIZE = -8,     /**< mismatched lengths or shapes */
+    COHORT_ERR_EXISTS = -9,   /**< an output exists and replacing it was not asked for */
+    COHORT_ERR_OVERFLOW = -10,/**< an integer result does not fit its type */
+    COHORT_ERR_VERIFY = -11,  /**< a self-check of a result failed */
+    COHORT_ERR_INTERNAL = -12 /**< a bug in Cohort: please report it */
+} cohort_status;
+
+/** Short constant description of a status code ("invalid argument").  Not collective. */
+const char *cohort_strerror(int status);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct cohort_ctx cohort_ctx;
+
+/**
+ * Create a context over the ranks of @comm.
+ * Collective over @comm.  The communicator is duplicated (so Cohort's
+ * messages never mix with the caller's) and MPI errors on it are returned,
+ * not fatal.  MPI must be initialised.  On failure *ctx is NULL on every rank.
+ * Defaults: verbosity 0 (silent), no progress callback, no memory budget,
+ * 1 BLAS thread per rank.
+ * Memory: a few hundred bytes plus the duplicated communicator.
+ */
+int cohort_ctx_create(MPI_Comm comm, cohort_ctx **ctx);
+
+/**
+ * Free a context and set *ctx to NULL; accepts NULL and a pointer to NULL.
+ * Collective over the context's communicator (it frees the duplicate).
+ */
+void cohort_ctx_destroy(cohort_ctx **ctx);
+
+/** The context's (duplicated) communicator; do not free it.  Not collective. */
+MPI_Comm cohort_ctx_comm(const cohort_ctx *ctx);
+/** This process's rank in the context's communicator.  Not collective. */
+int cohort_ctx_rank(const cohort_ctx *ctx);
+/** Number of ranks in the context's communicator.  Not collective. */
+int cohort_ctx_size(const cohort_ctx *ctx);
+
+/**
+ * Verbosity: 0 silent (default); 1 warnings; 2 phase-level information;
+ * 3 debugging.  Messages go to stderr prefixed "cohort[rank]: ".
+ * Not collective; may differ between ranks.
+ */
+void cohort_ctx_set_verbosity(cohort_ctx *ctx, int level);
+
+/**
+ * Progress callback: @phase names the current phase, @fraction is in [0, 1]
+ * and reflects rank 0's share of the work.  Called on rank 0 only, from
+ * inside collective operations, at most about once per percent.
+ * Not collective; the callback and @arg matter only on rank 0.
+ */
+typedef void (*cohort_progress_fn)(void *arg, const char *phase, double fraction);
+void cohort_ctx_set_progress(cohort_ctx *ctx, cohort_progress_fn fn, void *arg);
+
+/**
+ * Per-rank memory budget in bytes for memory that Cohort allocates itself
+ * (0 = unlimited, the default).  An operation that would exceed it fails
+ * with COHORT_ERR_BUDGET on every rank instead of allocating.
+ * Not collective; may differ between ranks.
+ */
+void cohort_ctx_set_memory_budget(cohort_ctx *ctx, int64_t bytes);
+
+/** Bytes Cohort holds now on this rank, and the most it held since the context was made. */
+void cohort_ctx_memory(const cohort_ctx *ctx, int64_t *current, int64_t *peak);
+
+/**
+ * Threads OpenBLAS may use on this rank (default 1, so that ranks sharing a
+ * node do not oversubscribe its cores).  This is a process-wide OpenBLAS
+ * setting, applied now.  Not collective.
+ */
+void cohort_ctx_set_blas_threads(cohort_ctx *ctx, int threads);
+
+/**
+ * The detailed message of the last failure on this context, "" if none.
+ * After a failed collective call it is the same text on every rank.
+ * The string belongs to the context and stays valid until the next call on it.
+ */
+const char *cohort_errmsg(const cohort_ctx *ctx);
+
+/**
+ * Print the time spent in each phase (read, sort, exchange, …) since the
+ * context was made, as min / mean / max over ranks, on rank 0 to @out.
+ * Collective.  Memory: O(number of phases).
+ */
+int cohort_ctx_report_timings(cohort_ctx *ctx, FILE *out);
+
+/* ------------------------------------------------------------------------ */
+/* Types and columns                                                         */
+/* ------------------------------------------------------------------------ */
+
+/** Element types.  Values are fixed; COHORT_BYTES is a fixed-length byte string. */
+typedef enum cohort_type {
+    COHORT_INT8 = 1,
+    COHORT_INT16 = 2,
+    COHORT_INT32 = 3,
+    COHORT_INT64 = 4,
+    COHORT_UINT8 = 5,
+    COHORT_UINT16 = 6,
+    COHORT_UINT32 = 7,
+    COHORT_UINT64 = 8,
+    COHORT_FLOAT = 9,
+    COHORT_DOUBLE = 10,
+    COHORT_BYTES = 11
+} cohort_type;
+
+/** Size in bytes of one element of a numeric type; 0 for COHORT_BYTES (its width is per column) and unknown types. */
+size_t cohort_type_size(cohort_type type);
+/** "int8" … "uint64", "float", "double", "bytes"; NULL for an unknown type. */
+const char *cohort_type_name(cohort_type type);
+/** Parse a name as printed by cohort_type_name() (also "float32", "float64"); COHORT_ERR_TYPE if unknown. */
+int cohort_type_parse(const char *name, cohort_type *type);
+/** 1 for the integer types, 0 otherwise. */
+int cohort_type_is_integer(cohort_type type);
+/** 1 for the signed integer types, float and double; 0 otherwise. */
+int cohort_type_is_signed(cohort_type type);
+/** 1 for float and double. */
+int cohort_type_is_float(cohort_type type);
+/**
+ * The predefined MPI datatype of one element (MPI_INT8_T, …, MPI_DOUBLE);
+ * for COHORT_BYTES, MPI_BYTE (send @width of them per element).
+ * MPI_DATATYPE_NULL for an unknown type.
+ */
+MPI_Datatype cohort_type_mpi(cohort_type type);
+
+/**
+ * A column: a view of @count elements of @type at @data, owned by the caller.
+ * @width is the size of one element in bytes: for COHORT_BYTES the string
+ * length (values are NUL-padded, compared as unsigned bytes); for numeric
+ * types it must equal cohort_type_size(type) (cohort_column_make sets it).
+ */
+typedef struct cohort_column {
+    const char *name; /**< optional; NULL or a caller-owned string */
+    cohort_type type;
+    size_t width;
+    int64_t count; /**< rows on this rank */
+    void *data;
+} cohort_column;
+
+/** A column view of numeric @data (width = element size).  Not collective. */
+cohort_column cohort_column_make(const char *name, cohort_type type, int64_t count, void *data);
+/** A column view of fixed-length byte strings of @width bytes each.  Not collective. */
+cohort_column cohort_column_make_bytes(const char *name, size_t width, int64_t count, void *data);
+
+/* ------------------------------------------------------------------------ */
+/* Tables (library-owned columns)                                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A table is named columns of equal local length whose memory the library
+ * owns (counted against the context's memory budget).  Results of
+ * operations come back as tables.  Not collective: each rank has its own.
+ */
+typedef struct cohort_table cohort_table;
+
+/** Create an empty table of @rows local rows.  Not collective. */
+int cohort_table_create(cohort_ctx *ctx, int64_t rows, cohort_table **table);
+/**
+ * Add a column of @type (and @width bytes per element for COHORT_BYTES,
+ * ignored otherwise), zero-filled, and return a view of it in @column
+ * (may be NULL).  Names are unique within a table.  Not collective.
+ * Memory: rows × width bytes.
+ */
+int cohort_table_add_column(cohort_table *table, const char *name, cohort_type type,
+                            size_t width, cohort_column *column);
+/** Number of local rows. */
+int64_t cohort_table_rows(const cohort_table *table);
+/** Number of columns. */
+int cohort_table_ncolumns(const cohort_table *table);
+/** View of column @i (0-based); a column with type 0 if out of range. */
+cohort_column cohort_table_column(const cohort_table *table, int i);
+/** Index of the column called @name, or -1. */
+int cohort_table_find(const cohort_table *table, const char *name);
+/** Free a table and its columns; accepts NULL; sets *table to NULL.  Not collective. */
+void cohort_table_destroy(cohort_table **table);
+
+/* ------------------------------------------------------------------------ */
+/* Building blocks: partitions, scans, large-count exchange                  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Balanced block partition of @n rows over @parts parts: part @i gets rows
+ * [*begin, *begin + *count), the first n % parts parts one row more.  Any
+ * @parts >= 1 works, more parts than rows included (the tail parts are empty).
+ * Not collective; no communication.
+ */
+void cohort_partition(int64_t n, int parts, int i, int64_t *begin, int64_t *count);
+
+/** The part that holds row @row (0 <= row < n) in cohort_partition(n, parts, ·). */
+int cohort_partition_owner(int64_t n, int parts, int64_t row);
+
+/**
+ * Exclusive prefix sums over ranks of @n 64-bit values: prefix[j] is the
+ * sum of values[j] on ranks below this one, total[j] the sum over all ranks
+ * (either output may be NULL).  Collective; @n equal on every rank.
+ * COHORT_ERR_OVERFLOW (on every rank) if a sum does not fit int64.
+ * Memory: O(n).
+ */
+int cohort_scan_int64(cohort_ctx *ctx, const int64_t *values, int64_t *prefix, int64_t *total,
+                      int n);
+
+/**
+ * First half of an all-to-all exchange: given how many elements this rank
+ * sends to each rank (@sendcounts, p entries), learn how many it receives
+ * from each (@recvcounts, p entries).  Collective.  Memory: O(p).
+ */
+int cohort_exchange_counts(cohort_ctx *ctx, const int64_t *sendcounts, int64_t *recvcounts);
+
+/**
+ * All-to-all exchange of elements of @elem_size bytes, with 64-bit counts.
+ * @sendbuf holds the elements for rank 0, then rank 1, … (sendcounts[j] of
+ * them for rank j, packed); @recvbuf receives recvcounts[j] elements from
+ * rank j, packed in rank order.  @recvcounts must be what
+ * cohort_exchange_counts() returned for these @sendcounts.  A single
+ * message may exceed 2^31 elements or bytes (it is sent in pieces).
+ * Collective; @elem_size equal on every rank.  The buffers are the caller's;
+ * they must not overlap.  Memory: O(p) beyond the buffers.
+ */
+int cohort_exchange(cohort_ctx *ctx, const void *sendbuf, const int64_t *sendcounts,
+                    void *recvbuf, const int64_t *recvcounts, size_t elem_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COHORT_H */

@@ -1,0 +1,107 @@
+/*
+ * internal.h — what every layer of libcohort shares and users never see:
+ * the context's layout, error recording and agreement, memory accounting,
+ * phase timers, progress and logging.  Never installed.
+ */
+#ifndef COHORT_CORE_INTERNAL_H
+#define COHORT_CORE_INTERNAL_H
+
+#include "cohort.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define COHORT_ERRMSG_MAX 1024
+
+/* Phases that operations time.  A fixed list, so that every rank reduces the
+ * same array whatever code paths it took. */
+typedef enum cohort_phase {
+    COHORT_PHASE_READ,
+    COHORT_PHASE_LOCAL,    /* node-local kernels: sort, hash, bin, moments */
+    COHORT_PHASE_SPLIT,    /* splitter / selection search */
+    COHORT_PHASE_EXCHANGE, /* all-to-all data movement */
+    COHORT_PHASE_MERGE,
+    COHORT_PHASE_REDUCE,   /* reductions of partial results */
+    COHORT_PHASE_VERIFY,
+    COHORT_PHASE_WRITE,
+    COHORT_PHASE_COUNT
+} cohort_phase;
+
+/*
+ * The context.  Invariants: comm is a private duplicate with
+ * MPI_ERRORS_RETURN; 0 <= rank < size; mem_current <= mem_peak;
+ * mem_budget == 0 or mem_current <= mem_budget; errmsg is NUL-terminated.
+ */
+struct cohort_ctx {
+    MPI_Comm comm;
+    int rank, size;
+    int verbosity;
+    cohort_progress_fn progress_fn;
+    void *progress_arg;
+    double progress_last; /* last fraction reported, to throttle the callback */
+    int64_t mem_budget, mem_current, mem_peak;
+    int blas_threads;
+    double phase_seconds[COHORT_PHASE_COUNT];
+    char errmsg[COHORT_ERRMSG_MAX];
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Record a local failure ("rank R: <message>") in ctx->errmsg and return
+ * @code, so callers write `return COHORT_FAIL(ctx, COHORT_ERR_ARG, "...")`
+ * or `st = COHORT_FAIL(...); goto agree;`.  The first failure recorded since
+ * the last agreement wins: later ones are usually its consequences. */
+#define COHORT_FAIL(ctx, code, ...) cohort__fail((ctx), (code), __VA_ARGS__)
+int cohort__fail(cohort_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Turn an MPI return code into a status, recording the MPI error string. */
+int cohort__mpi_check(cohort_ctx *ctx, int mpi_rc, const char *what);
+#define COHORT_MPI(ctx, call) cohort__mpi_check((ctx), (call), #call)
+
+/*
+ * The agreement point of a collective: every rank passes its local status;
+ * every rank gets the status of the lowest failing rank (COHORT_OK if none)
+ * and, on failure, that rank's message in ctx->errmsg.  One MPI_Allreduce
+ * when all succeeded, plus one MPI_Bcast when some failed.
+ */
+int cohort__agree(cohort_ctx *ctx, int local_status);
+
+/* The same agreement, folding @n small values into its one MPI_Allreduce:
+ * on return (when all succeeded) mins[i] is the minimum of mins[i] over
+ * ranks.  Negate a value to get its maximum.  @n <= 8. */
+int cohort__agree_min(cohort_ctx *ctx, int local_status, int64_t *mins, int n);
+
+/* Clear the recorded message at the start of a public collective. */
+void cohort__clear_error(cohort_ctx *ctx);
+
+/* ---- memory accounting -------------------------------------------------- */
+
+/* Allocate @bytes (may be 0: returns a unique non-NULL pointer) counted
+ * against the budget; COHORT_ERR_BUDGET or COHORT_ERR_NOMEM with a recorded
+ * message on failure.  @what names the buffer in the message.  64-byte
+ * aligned, so that kernels can assume vector alignment. */
+int cohort__alloc(cohort_ctx *ctx, size_t bytes, const char *what, void **ptr);
+/* Like cohort__alloc, zero-filled. */
+int cohort__calloc(cohort_ctx *ctx, size_t bytes, const char *what, void **ptr);
+/* Free memory from cohort__alloc of @bytes; accepts NULL. */
+void cohort__free(cohort_ctx *ctx, void *ptr, size_t bytes);
+/* Multiply two sizes, failing (false) on overflow. */
+bool cohort__size_mul(size_t a, size_t b, size_t *out);
+
+/* ---- timers, progress, logging ----------------------------------------- */
+
+static inline double cohort__now(void) { return MPI_Wtime(); }
+static inline void cohort__phase_add(cohort_ctx *ctx, cohort_phase phase, double since)
+{
+    ctx->phase_seconds[phase] += MPI_Wtime() - since;
+}
+
+/* Report @done of @total units of work in @phase (rank 0 only; throttled). */
+void cohort__progress(cohort_ctx *ctx, const char *phase, double done, double total);
+
+/* Print to stderr when ctx's verbosity is at least @level. */
+void cohort__log(const cohort_ctx *ctx, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif /* COHORT_CORE_INTERNAL_H */

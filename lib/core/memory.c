@@ -1,0 +1,59 @@
+/*
+ * memory.c — allocation counted against the per-rank memory budget.
+ *
+ * Operations allocate their large buffers here so that a budget can stop
+ * them before the kernel's OOM killer does, and so that the peak per rank
+ * can be reported.  Small bookkeeping (O(p) arrays) is counted too.
+ */
+#include "internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COHORT_ALIGN 64
+
+bool cohort__size_mul(size_t a, size_t b, size_t *out)
+{
+    if (b != 0 && a > SIZE_MAX / b)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+int cohort__alloc(cohort_ctx *ctx, size_t bytes, const char *what, void **ptr)
+{
+    *ptr = NULL;
+    if (bytes > (size_t)INT64_MAX - (size_t)ctx->mem_current)
+        return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "cannot allocate %zu bytes for %s", bytes, what);
+    int64_t after = ctx->mem_current + (int64_t)bytes;
+    if (ctx->mem_budget > 0 && after > ctx->mem_budget)
+        return COHORT_FAIL(ctx, COHORT_ERR_BUDGET,
+                           "%s needs %zu bytes; %lld of the %lld-byte memory budget are in use",
+                           what, bytes, (long long)ctx->mem_current, (long long)ctx->mem_budget);
+    void *p = NULL;
+    size_t rounded = bytes == 0 ? COHORT_ALIGN : (bytes + COHORT_ALIGN - 1) / COHORT_ALIGN * COHORT_ALIGN;
+    if (rounded < bytes || posix_memalign(&p, COHORT_ALIGN, rounded) != 0)
+        return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
+    ctx->mem_current = after;
+    if (after > ctx->mem_peak)
+        ctx->mem_peak = after;
+    *ptr = p;
+    return COHORT_OK;
+}
+
+int cohort__calloc(cohort_ctx *ctx, size_t bytes, const char *what, void **ptr)
+{
+    int st = cohort__alloc(ctx, bytes, what, ptr);
+    if (st == COHORT_OK)
+        memset(*ptr, 0, bytes);
+    return st;
+}
+
+void cohort__free(cohort_ctx *ctx, void *ptr, size_t bytes)
+{
+    if (ptr == NULL)
+        return;
+    free(ptr);
+    ctx->mem_current -= (int64_t)bytes;
+}

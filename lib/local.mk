@@ -1,0 +1,20 @@
+# libcohort: core → comm → kernels → ops, and io beside them.
+lib_LTLIBRARIES += lib/libcohort.la
+include_HEADERS += include/cohort.h
+
+lib_libcohort_la_SOURCES = \
+	lib/core/internal.h \
+	lib/core/ctx.c \
+	lib/core/error.c \
+	lib/core/memory.c \
+	lib/core/report.c \
+	lib/core/table.c \
+	lib/core/types.c \
+	lib/comm/comm.h \
+	lib/comm/exchange.c \
+	lib/comm/partition.c \
+	lib/comm/scan.c
+
+lib_libcohort_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS) $(BLAS_CFLAGS)
+lib_libcohort_la_LIBADD = $(HDF5_LIBS) $(BLAS_LIBS) -lm
+lib_libcohort_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(COHORT_LT_VERSION) -export-symbols-regex '^cohort_'

@@ -1,0 +1,67 @@
+/*
+ * harness.c — MPI + CUnit main shared by the test programs: runs one suite
+ * on every rank, prints each rank's failures, and sums them over ranks for
+ * one verdict.
+ */
+#include "harness.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+cohort_ctx *T_ctx;
+int T_rank, T_size;
+
+uint64_t t_rand(uint64_t seed, uint64_t i)
+{
+    uint64_t z = seed * 0x9E3779B97F4A7C15ull + i * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+const char *t_tmpdir(void)
+{
+    const char *d = getenv("COHORT_TEST_TMPDIR");
+    return d && *d ? d : "/tmp";
+}
+
+int t_main(int argc, char **argv, const char *suite_name, const t_test *tests)
+{
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &T_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &T_size);
+    if (cohort_ctx_create(MPI_COMM_WORLD, &T_ctx) != COHORT_OK) {
+        fprintf(stderr, "rank %d: cannot create a context\n", T_rank);
+        MPI_Finalize();
+        return 1;
+    }
+
+    long failures = 0;
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        failures = 1;
+    CU_pSuite suite = failures ? NULL : CU_add_suite(suite_name, NULL, NULL);
+    for (const t_test *t = tests; suite && t->name; t++)
+        if (CU_add_test(suite, t->name, t->fn) == NULL)
+            failures++;
+    if (!failures) {
+        CU_basic_set_mode(T_rank == 0 ? CU_BRM_VERBOSE : CU_BRM_SILENT);
+        CU_basic_run_tests();
+        failures = (long)CU_get_number_of_failures();
+        /* Rank 0's failures CUnit prints itself; the others, here. */
+        for (CU_pFailureRecord f = CU_get_failure_list(); T_rank != 0 && f; f = f->pNext)
+            fprintf(stderr, "rank %d: %s: %s:%u: %s\n", T_rank, f->pTest ? f->pTest->pName : "?",
+                    f->strFileName ? f->strFileName : "?", f->uiLineNumber,
+                    f->strCondition ? f->strCondition : "?");
+    }
+    CU_cleanup_registry();
+
+    long total = 0;
+    MPI_Allreduce(&failures, &total, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (T_rank == 0)
+        printf("%s at %d rank(s): %ld failure(s) summed over ranks\n", suite_name, T_size, total);
+    cohort_ctx_destroy(&T_ctx);
+    MPI_Finalize();
+    return total == 0 ? 0 : 1;
+}

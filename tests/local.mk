@@ -1,0 +1,34 @@
+# Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
+EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp
+
+if HAVE_CUNIT
+check_LIBRARIES += tests/libharness.a
+tests_libharness_a_SOURCES = tests/harness.c tests/harness.h
+tests_libharness_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib $(CUNIT_CFLAGS)
+
+T_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/lib $(CUNIT_CFLAGS)
+T_LIBS = tests/libharness.a lib/libcohort.la $(CUNIT_LIBS) -lm
+# -no-install: real executables, not libtool wrapper scripts, under mpirun.
+T_LINK = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += tests/test_core tests/test_comm tests/test_exchange_large
+tests_test_core_SOURCES = tests/test_core.c
+tests_test_core_CPPFLAGS = $(T_CPP)
+tests_test_core_LDADD = $(T_LIBS)
+tests_test_core_LDFLAGS = $(T_LINK)
+tests_test_comm_SOURCES = tests/test_comm.c
+tests_test_comm_CPPFLAGS = $(T_CPP)
+tests_test_comm_LDADD = $(T_LIBS)
+tests_test_comm_LDFLAGS = $(T_LINK)
+tests_test_exchange_large_SOURCES = tests/test_exchange_large.c
+tests_test_exchange_large_CPPFLAGS = $(T_CPP)
+tests_test_exchange_large_LDADD = $(T_LIBS)
+tests_test_exchange_large_LDFLAGS = $(T_LINK)
+
+TESTS += tests/test_core tests/test_comm tests/test_exchange_large
+LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
+else
+check-local:
+	@echo "make check: CUnit was not found at configure time; install libcunit1-dev and re-run configure" >&2
+	@exit 1
+endif
