@@ -1,0 +1,259 @@
+/*
+ * cohort_io.h — reading and writing partitioned HDF5 datasets in parallel.
+ *
+ * Copyright (c) 2026 The Cohort authors. BSD-3-Clause, see COPYING.
+ *
+ * DATASET REFERENCES
+ *
+ *   A reference names one column source:
+ *       FILE:/path/to/dataset           a 1-D or 2-D dataset
+ *       FILE:/path/to/table#member      a member of a compound dataset
+ *                                       (pandas/PyTables tables, H5TB tables)
+ *       'run/part-*.h5:/x'              a glob: the files in byte order of
+ *                                       their names, rows concatenated
+ *   The file part is split from the dataset at the first ":/".
+ *   A 2-D dataset is a table of its columns ("c0", "c1", … or the names in a
+ *   string attribute "columns" or "column_names" on the dataset).
+ *
+ * READING
+ *
+ *   cohort_input_open() inspects the files (each file by one rank) and agrees
+ *   on the type and the row counts; the global rows are the files' rows in
+ *   order.  Each rank then reads any range of global rows: its balanced
+ *   partition (cohort_input_read_partition) or bounded blocks of it
+ *   (cohort_stream_*).  Data is read in the file's own type and converted in
+ *   memory (byte order, compound members, 2-D rows into columns), so the
+ *   transfer stays collective where HDF5 allows it.  Transfers are split
+ *   under 2 GiB per rank per call (HDF5 1.10 fails beyond).
+ *
+ *   Supported element types: integers of 8–64 bits signed or unsigned,
+ *   IEEE float and double, either byte order; enums over integers (h5py's
+ *   bool) as their base integer; fixed-length strings as COHORT_BYTES.
+ *   Variable-length strings, references, opaque, array, bitfield and time
+ *   types are COHORT_ERR_TYPE errors naming the dataset and its type.
+ *   Layouts: contiguous, chunked, compact; gzip, shuffle, fletcher32, szip
+ *   and any filter whose plugin HDF5 can load (a missing one is an error
+ *   naming its id); extendible datasets; soft and external links.
+ *
+ * WRITING
+ *
+ *   An output is one HDF5 file written by all ranks, each its own rows of
+ *   each dataset.  It appears atomically: it is written under a temporary
+ *   name in the target's directory and renamed onto the final name only
+ *   when every rank succeeded; on failure (or when the process dies) the
+ *   final name is untouched.  Every dataset written carries provenance
+ *   attributes (cohort_version, command_line, inputs, ranks, created_utc).
+ *
+ * HDF5 ERRORS
+ *
+ *   The library silences HDF5's automatic error printing during its calls
+ *   (and restores the caller's setting); HDF5's innermost error message is
+ *   part of cohort_errmsg().
+ */
+#ifndef COHORT_IO_H
+#define COHORT_IO_H
+
+#include <cohort.h>
+#include <hdf5.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * The HDF5 native memory type of @type (H5T_NATIVE_INT8, …, H5T_NATIVE_DOUBLE;
+ * for COHORT_BYTES a new fixed-length string type of @width bytes, NUL-padded).
+ * The caller closes the result with H5Tclose().  H5I_INVALID_HID if unknown.
+ * Not collective.
+ */
+hid_t cohort_type_hdf5(cohort_type type, size_t width);
+
+/* ------------------------------------------------------------------------ */
+/* Dataset references                                                        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * Split a reference into its file part (a name or a glob), dataset path
+ * ("" if none) and member ("" if none), each written NUL-terminated into a
+ * buffer of @size bytes.  COHORT_ERR_ARG if malformed or too long.
+ * Not collective.
+ */
+int cohort_ref_parse(const char *ref, char *file, char *dataset, char *member, size_t size);
+
+/* ------------------------------------------------------------------------ */
+/* Describing datasets                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cohort_layout {
+    COHORT_LAYOUT_CONTIGUOUS = 1,
+    COHORT_LAYOUT_CHUNKED = 2,
+    COHORT_LAYOUT_COMPACT = 3,
+    COHORT_LAYOUT_VIRTUAL = 4
+} cohort_layout;
+
+#define COHORT_MAX_FILTERS 8
+
+/** What cohort_input_open() found, and what cohort-info shows. */
+typedef struct cohort_dataset_info {
+    int ndims;                 /**< 1 or 2 for readable datasets */
+    int64_t dims[2];           /**< current extent (rows, columns) */
+    int64_t maxdims[2];        /**< -1 = unlimited */
+    cohort_type type;          /**< 0 when the type is unsupported */
+    size_t width;              /**< bytes per element (string length for COHORT_BYTES) */
+    int big_endian;            /**< file byte order of numeric data */
+    char type_desc[96];        /**< e.g. "int32 big-endian", "compound of 5 members", "variable-length string" */
+    cohort_layout layout;
+    int64_t chunk[2];          /**< chunk dims when chunked, else 0 */
+    int nfilters;
+    int filter_id[COHORT_MAX_FILTERS];
+    char filter_name[COHORT_MAX_FILTERS][32];
+    int filter_available[COHORT_MAX_FILTERS]; /**< 0: HDF5 cannot load the plugin */
+} cohort_dataset_info;
+
+/**
+ * Describe the dataset @path of the open HDF5 file @file (without reading
+ * its data).  COHORT_ERR_NOTFOUND if it does not exist.  Not collective.
+ */
+int cohort_dataset_describe(cohort_ctx *ctx, hid_t file, const char *path, cohort_dataset_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct cohort_input cohort_input;
+
+/**
+ * Open a reference for reading.  Collective; @ref equal on every rank.
+ * Rank 0 expands a glob and shares the list; each file is inspected by one
+ * rank; all files must hold the dataset with the same element type and
+ * column count.  Files are opened read-only.  Errors (COHORT_ERR_NOTFOUND,
+ * COHORT_ERR_TYPE, COHORT_ERR_SIZE, COHORT_ERR_IO) name the file, dataset
+ * and cause.  Memory: O(number of files) per rank.
+ */
+int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in);
+
+/** Close an input; accepts NULL, sets *in to NULL.  Collective (it may close a shared file). */
+void cohort_input_close(cohort_input **in);
+
+/** Global number of rows (over all files). */
+int64_t cohort_input_rows(const cohort_input *in);
+/** Number of columns: 1 for a 1-D dataset or a member, d for a rows × d dataset. */
+int cohort_input_ncols(const cohort_input *in);
+/** Element type and width (bytes) of every column, as read into memory. */
+cohort_type cohort_input_type(const cohort_input *in);
+size_t cohort_input_width(const cohort_input *in);
+/** Name of column @j: the member, the dataset's last path component, or c0, c1, … / the column-name attribute. */
+const char *cohort_input_column_name(const cohort_input *in, int j);
+/** The reference as given, for messages and provenance. */
+const char *cohort_input_ref(const cohort_input *in);
+/** Number of files behind the reference. */
+int cohort_input_nfiles(const cohort_input *in);
+/** Description of the dataset (from the first file; dims[0] is the global row count). */
+const cohort_dataset_info *cohort_input_info(const cohort_input *in);
+
+/**
+ * Read global rows [begin, begin + count) into @cols (ncols column views,
+ * each with room for @count elements of the input's type, data owned by the
+ * caller; their count fields are set to @count).  Collective: every rank
+ * calls, each with its own range (count 0 is fine).
+ * Memory: one transfer piece (≤ 1 GiB) beyond the output when the data
+ * needs conversion; none otherwise.
+ */
+int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t count, cohort_column *cols);
+
+/**
+ * Read this rank's balanced partition of the rows (cohort_partition over
+ * the context's ranks) into a new table with one column per input column,
+ * named as cohort_input_column_name().  Collective.
+ * Memory: the partition's rows × ncols × width, owned by the table.
+ */
+int cohort_input_read_partition(cohort_ctx *ctx, cohort_input *in, cohort_table **table);
+
+/* Streaming: walk this rank's partition in blocks of bounded size. */
+typedef struct cohort_stream cohort_stream;
+
+/** Default block size of a stream, in bytes of converted data per rank. */
+#define COHORT_STREAM_BLOCK_BYTES ((size_t)64 << 20)
+
+/**
+ * Start walking this rank's partition of @in in blocks of at most
+ * @block_bytes (0 = COHORT_STREAM_BLOCK_BYTES) per rank.  Collective.
+ * Memory: one block (block_bytes, at least one row) per rank.
+ */
+int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, cohort_stream **stream);
+
+/**
+ * Read the next block.  Collective: all ranks call it until *done is set,
+ * which happens on all ranks at the same call; a rank whose partition is
+ * exhausted gets blocks of 0 rows until then.  On return @cols points to
+ * ncols column views of *rows rows, valid until the next call.  @first_row
+ * (may be NULL) receives the block's first global row.
+ */
+int cohort_stream_next(cohort_stream *stream, const cohort_column **cols, int64_t *rows,
+                       int64_t *first_row, int *done);
+
+/** Free a stream; accepts NULL; sets *stream to NULL.  Not collective. */
+void cohort_stream_close(cohort_stream **stream);
+
+/* ------------------------------------------------------------------------ */
+/* Writing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum cohort_output_mode {
+    COHORT_OUTPUT_CREATE = 0, /**< the file must not exist */
+    COHORT_OUTPUT_FORCE = 1,  /**< replace the file if it exists (atomically) */
+    COHORT_OUTPUT_APPEND = 2  /**< copy the existing file, add or replace objects, swap atomically */
+} cohort_output_mode;
+
+typedef struct cohort_output cohort_output;
+
+/**
+ * Begin writing the file @path.  Collective; arguments equal on every rank.
+ * @command_line and @inputs (either may be NULL) are recorded in the
+ * provenance attributes of every dataset written.
+ * COHORT_ERR_EXISTS if the file exists in CREATE mode; COHORT_ERR_NOTFOUND
+ * if it does not exist in APPEND mode; COHORT_ERR_IO if the directory is not
+ * writable.  Memory: O(1).
+ */
+int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mode, const char *command_line,
+                       const char *inputs, cohort_output **out);
+
+/** Dataset creation options for cohort_output_write(). */
+typedef struct cohort_write_options {
+    int64_t chunk_rows; /**< 0: contiguous (unless gzip); else chunked with this many rows per chunk */
+    int gzip_level;     /**< 0: no compression; 1–9: deflate with shuffle (chunked) */
+} cohort_write_options;
+
+/**
+ * Write a dataset @dset (a path; missing groups are created; an existing
+ * object of that name is replaced) of the ranks' @col rows concatenated in
+ * rank order, in @col's type.  @ncols > 1 writes a rows × ncols 2-D
+ * dataset from @ncols column views of equal length.  Collective; @dset,
+ * the type and @ncols equal on every rank.  @opts may be NULL.
+ * Memory: one 2-D row-major piece (≤ 1 GiB) when ncols > 1.
+ */
+int cohort_output_write(cohort_ctx *ctx, cohort_output *out, const char *dset, const cohort_column *cols,
+                        int ncols, const cohort_write_options *opts);
+
+/**
+ * Write a scalar or 1-D attribute on object @obj (a group or dataset path,
+ * created as a group if missing).  Collective; all arguments equal on every
+ * rank (rank 0's values are written).  @type numeric or COHORT_BYTES
+ * (@count strings of @width bytes).
+ */
+int cohort_output_write_attr(cohort_ctx *ctx, cohort_output *out, const char *obj, const char *name,
+                             cohort_type type, size_t width, int64_t count, const void *data);
+
+/**
+ * Finish: with @commit and every rank successful so far, flush, close and
+ * rename the file onto its final name; otherwise remove the temporary file
+ * and leave the final name as it was.  Collective.  Frees *out, sets it to
+ * NULL, accepts NULL.  Returns the agreed status of the whole output.
+ */
+int cohort_output_close(cohort_ctx *ctx, cohort_output **out, int commit);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* COHORT_IO_H */
