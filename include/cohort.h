@@ -316,6 +316,48 @@ int cohort_exchange_counts(cohort_ctx *ctx, const int64_t *sendcounts, int64_t *
 int cohort_exchange(cohort_ctx *ctx, const void *sendbuf, const int64_t *sendcounts,
                     void *recvbuf, const int64_t *recvcounts, size_t elem_size);
 
+/* ------------------------------------------------------------------------ */
+/* Synthetic data                                                            */
+/* ------------------------------------------------------------------------ */
+
+/** Value distributions of cohort_generate(). */
+typedef enum cohort_dist {
+    COHORT_DIST_UNIFORM = 1,   /**< integers uniform in [min, max]; floats in [min, max) */
+    COHORT_DIST_NORMAL = 2,    /**< normal(mean, std); integers rounded and clamped to the type */
+    COHORT_DIST_ZIPF = 3,      /**< min + floor(exp(u·ln(max−min+2))) − 1: Zipf-like (s ≈ 1), 0 the most frequent */
+    COHORT_DIST_SORTED = 4,    /**< non-decreasing from min to max over the global rows */
+    COHORT_DIST_REVERSE = 5,   /**< non-increasing from max to min */
+    COHORT_DIST_CONSTANT = 6,  /**< every value min */
+    COHORT_DIST_FEWUNIQUE = 7  /**< 16 evenly spaced values of [min, max], uniformly */
+} cohort_dist;
+
+/** "uniform", "normal", … as accepted by cohort_dist_parse(). */
+int cohort_dist_parse(const char *name, cohort_dist *dist);
+
+/**
+ * What cohort_generate() makes.  Values depend only on (seed, stream,
+ * global row, total_rows): any partition of the rows over any number of
+ * ranks gives the same data.  min and max are long double so that every
+ * int64 and uint64 bound is exact.
+ */
+typedef struct cohort_gen_spec {
+    cohort_dist dist;
+    long double min, max;
+    double mean, std;       /**< for COHORT_DIST_NORMAL */
+    double nan_fraction;    /**< floats: the share of NaN values, in [0, 1] */
+    uint64_t seed;
+    uint64_t stream;        /**< column index: independent values per column */
+    int64_t total_rows;     /**< global row count (for sorted and reverse) */
+} cohort_gen_spec;
+
+/**
+ * Fill @col (numeric, col->count elements) with the values of global rows
+ * [first_row, first_row + col->count).  Not collective; no allocation.
+ * COHORT_ERR_ARG for a bad spec (min > max, NaN fraction outside [0, 1] or
+ * on an integer type, bounds outside the type's range).
+ */
+int cohort_generate(const cohort_gen_spec *spec, int64_t first_row, cohort_column *col);
+
 #ifdef __cplusplus
 }
 #endif

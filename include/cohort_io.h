@@ -226,14 +226,39 @@ typedef struct cohort_write_options {
 
 /**
  * Write a dataset @dset (a path; missing groups are created; an existing
- * object of that name is replaced) of the ranks' @col rows concatenated in
- * rank order, in @col's type.  @ncols > 1 writes a rows × ncols 2-D
+ * object of that name is replaced) of the ranks' @cols rows concatenated in
+ * rank order, in the columns' type.  @ncols > 1 writes a rows × ncols 2-D
  * dataset from @ncols column views of equal length.  Collective; @dset,
  * the type and @ncols equal on every rank.  @opts may be NULL.
- * Memory: one 2-D row-major piece (≤ 1 GiB) when ncols > 1.
+ * Memory: one 2-D row-major piece (≤ 64 MiB) when ncols > 1.
+ * Equivalent to cohort_sink_open with the global row count, one
+ * cohort_sink_write at this rank's offset, and cohort_sink_close.
  */
 int cohort_output_write(cohort_ctx *ctx, cohort_output *out, const char *dset, const cohort_column *cols,
                         int ncols, const cohort_write_options *opts);
+
+/* A dataset written in several steps (e.g. blocks generated or streamed in
+ * bounded memory). */
+typedef struct cohort_sink cohort_sink;
+
+/**
+ * Create dataset @dset of @rows global rows (× @ncols columns when > 1) of
+ * @type (@width bytes for COHORT_BYTES), with its provenance attributes.
+ * Collective; all arguments equal on every rank.
+ */
+int cohort_sink_open(cohort_ctx *ctx, cohort_output *out, const char *dset, cohort_type type, size_t width,
+                     int ncols, int64_t rows, const cohort_write_options *opts, cohort_sink **sink);
+
+/**
+ * Write rows [first_row, first_row + cols[0].count) of the dataset from
+ * @cols (ncols views).  Collective: every rank calls it the same number of
+ * times (count 0 is fine); ranks write disjoint rows.
+ * Memory: one 2-D row-major piece (≤ 64 MiB) when ncols > 1.
+ */
+int cohort_sink_write(cohort_ctx *ctx, cohort_sink *sink, int64_t first_row, const cohort_column *cols);
+
+/** Finish the dataset; accepts NULL; sets *sink to NULL.  Collective. */
+int cohort_sink_close(cohort_ctx *ctx, cohort_sink **sink);
 
 /**
  * Write a scalar or 1-D attribute on object @obj (a group or dataset path,

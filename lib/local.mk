@@ -18,3 +18,18 @@ lib_libcohort_la_SOURCES = \
 lib_libcohort_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS) $(BLAS_CFLAGS)
 lib_libcohort_la_LIBADD = $(HDF5_LIBS) $(BLAS_LIBS) -lm
 lib_libcohort_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(COHORT_LT_VERSION) -export-symbols-regex '^cohort_'
+
+# The HDF5 layer.
+include_HEADERS += include/cohort_io.h
+lib_libcohort_la_SOURCES += \
+	lib/io/io.h \
+	lib/io/describe.c \
+	lib/io/hdf5_util.c \
+	lib/io/input.c \
+	lib/io/output.c \
+	lib/io/ref.c \
+	lib/io/stream.c
+
+# Node-local kernels.
+lib_libcohort_la_SOURCES += \
+	lib/kernels/generate.c

@@ -1,0 +1,340 @@
+/*
+ * cli.c — the conventions every bundled program follows, written once.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_optind;
+
+static const cli_option common_options[] = {
+    {"verbose", 'v', NULL, "print phase timings and progress messages on stderr"},
+    {"progress", CLI_OPT_PROGRESS, NULL, "show a progress bar on stderr (default when stderr is a terminal)"},
+    {"no-progress", CLI_OPT_NO_PROGRESS, NULL, "no progress bar"},
+    {"memory-budget", CLI_OPT_MEMORY, "BYTES", "fail cleanly (exit 4) rather than use more than BYTES per rank (suffixes K, M, G)"},
+    {"help", 'h', NULL, "show this help and exit"},
+    {"version", CLI_OPT_VERSION, NULL, "show the version and exit"},
+    {NULL, 0, NULL, NULL},
+};
+
+static void progress_bar(void *arg, const char *phase, double f)
+{
+    const cli *c = arg;
+    int filled = (int)(f * 30);
+    fprintf(stderr, "\r%s: %-8s [%.*s%*s] %3d%%%s", c->prog, phase, filled, "##############################",
+            30 - filled, "", (int)(f * 100), f >= 1.0 ? "\n" : "");
+    fflush(stderr);
+}
+
+int cli_start(cli *c, int *argc, char ***argv)
+{
+    int provided;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return CLI_EXIT_INTERNAL;
+    MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    c->progress = c->rank == 0 && isatty(STDERR_FILENO);
+    c->format = CLI_FORMAT_TEXT;
+    size_t len = 1;
+    for (int i = 0; i < *argc; i++)
+        len += strlen((*argv)[i]) + 1;
+    c->command_line = calloc(len, 1);
+    for (int i = 0; c->command_line && i < *argc; i++) {
+        /* The program by its name, not by where it was run from. */
+        const char *slash = i == 0 ? strrchr((*argv)[0], '/') : NULL;
+        strcat(c->command_line, slash ? slash + 1 : (*argv)[i]);
+        if (i + 1 < *argc)
+            strcat(c->command_line, " ");
+    }
+    int st = cohort_ctx_create(MPI_COMM_WORLD, &c->ctx);
+    if (st != COHORT_OK || c->command_line == NULL) {
+        if (c->rank == 0)
+            fprintf(stderr, "%s: error: cannot start: %s\n", c->prog, cohort_strerror(st));
+        return CLI_EXIT_INTERNAL;
+    }
+    return CLI_EXIT_OK;
+}
+
+static void print_option(FILE *f, const cli_option *o)
+{
+    char head[64];
+    if (o->key > 0 && o->key < 256)
+        snprintf(head, sizeof head, "-%c, --%s%s%s", o->key, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    else
+        snprintf(head, sizeof head, "    --%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+    fprintf(f, "  %-30s %s\n", head, o->help);
+}
+
+static void print_help(const cli *c)
+{
+    printf("Usage: %s %s\n\n%s\n\nOptions:\n", c->prog, c->usage, c->summary);
+    for (const cli_option *o = c->options; o->name; o++)
+        print_option(stdout, o);
+    for (const cli_option *o = common_options; o->name; o++)
+        print_option(stdout, o);
+    printf("\nExit status: 0 success, 1 usage error, 2 input error, 3 output error,\n"
+           "4 out of memory or over the memory budget, 5 MPI or internal error.\n"
+           "Run it with mpirun or srun; every rank reads and writes its share.\n");
+}
+
+int cli_usage(cli *c, const char *fmt, ...)
+{
+    if (c->rank == 0) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "%s: error: %s (try %s --help)\n", c->prog, msg, c->prog);
+    }
+    return CLI_EXIT_USAGE;
+}
+
+static bool parse_bytes(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    }
+    if (end == s || *end != '\0' || errno || !(v >= 0) || v * mult > 9e18)
+        return false;
+    *out = (int64_t)(v * mult);
+    return true;
+}
+
+int cli_next(cli *c, int argc, char **argv, const char **value, int *exit_code)
+{
+    static struct option *longopts;
+    static char shortopts[256];
+    if (longopts == NULL) {
+        int n = 0, k = 0;
+        for (const cli_option *o = c->options; o->name; o++)
+            n++;
+        for (const cli_option *o = common_options; o->name; o++)
+            n++;
+        longopts = calloc((size_t)n + 1, sizeof *longopts);
+        if (longopts == NULL) {
+            *exit_code = CLI_EXIT_MEMORY;
+            return -1;
+        }
+        size_t sp = 0;
+        shortopts[sp++] = ':';
+        for (int pass = 0; pass < 2; pass++)
+            for (const cli_option *o = pass ? common_options : c->options; o->name; o++) {
+                longopts[k++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
+                if (o->key > 0 && o->key < 256 && sp + 3 < sizeof shortopts) {
+                    shortopts[sp++] = (char)o->key;
+                    if (o->arg)
+                        shortopts[sp++] = ':';
+                }
+            }
+        opterr = 0;
+    }
+    for (;;) {
+        int key = getopt_long(argc, argv, shortopts, longopts, NULL);
+        *value = optarg;
+        cli_optind = optind;
+        switch (key) {
+        case -1:
+            cohort_ctx_set_progress(c->ctx, c->progress ? progress_bar : NULL, c);
+            return 0;
+        case '?':
+            *exit_code = optopt ? cli_usage(c, "unknown option -%c", optopt)
+                                : cli_usage(c, "unknown option %s", argv[optind - 1]);
+            return -1;
+        case ':':
+            *exit_code = cli_usage(c, "option %s needs a value", argv[optind - 1]);
+            return -1;
+        case 'h':
+            if (c->rank == 0)
+                print_help(c);
+            *exit_code = CLI_EXIT_OK;
+            return -1;
+        case CLI_OPT_VERSION:
+            if (c->rank == 0)
+                printf("%s (Cohort) %s\n", c->prog, cohort_version_string());
+            *exit_code = CLI_EXIT_OK;
+            return -1;
+        case 'v':
+            c->verbose++;
+            cohort_ctx_set_verbosity(c->ctx, c->verbose);
+            break;
+        case CLI_OPT_PROGRESS:
+            c->progress = c->rank == 0;
+            break;
+        case CLI_OPT_NO_PROGRESS:
+            c->progress = false;
+            break;
+        case CLI_OPT_MEMORY: {
+            int64_t bytes;
+            if (!parse_bytes(optarg, &bytes)) {
+                *exit_code = cli_usage(c, "--memory-budget %s: not a size in bytes (e.g. 512M, 4G)", optarg);
+                return -1;
+            }
+            cohort_ctx_set_memory_budget(c->ctx, bytes);
+            break;
+        }
+        case CLI_OPT_FORMAT:
+            if (strcmp(optarg, "text") == 0)
+                c->format = CLI_FORMAT_TEXT;
+            else if (strcmp(optarg, "csv") == 0)
+                c->format = CLI_FORMAT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                c->format = CLI_FORMAT_JSON;
+            else {
+                *exit_code = cli_usage(c, "--format %s: use text, csv or json", optarg);
+                return -1;
+            }
+            c->format_set = true;
+            break;
+        case CLI_OPT_FORCE:
+        case CLI_OPT_APPEND:
+            if (c->output_mode != COHORT_OUTPUT_CREATE) {
+                *exit_code = cli_usage(c, "--force and --append exclude each other");
+                return -1;
+            }
+            c->output_mode = key == CLI_OPT_FORCE ? COHORT_OUTPUT_FORCE : COHORT_OUTPUT_APPEND;
+            break;
+        default:
+            return key;
+        }
+    }
+}
+
+int cli_fail(cli *c, int status, bool output)
+{
+    int code;
+    switch (status) {
+    case COHORT_OK: return CLI_EXIT_OK;
+    case COHORT_ERR_NOMEM:
+    case COHORT_ERR_BUDGET: code = CLI_EXIT_MEMORY; break;
+    case COHORT_ERR_MPI:
+    case COHORT_ERR_INTERNAL:
+    case COHORT_ERR_VERIFY: code = CLI_EXIT_INTERNAL; break;
+    case COHORT_ERR_EXISTS: code = CLI_EXIT_OUTPUT; break;
+    case COHORT_ERR_ARG: code = CLI_EXIT_USAGE; break;
+    default: code = output ? CLI_EXIT_OUTPUT : CLI_EXIT_INPUT; break;
+    }
+    if (c->rank == 0) {
+        /* The agreed message is "rank R: cause"; say the rank at the end. */
+        const char *msg = cohort_errmsg(c->ctx);
+        int r = -1, skip = 0;
+        if (sscanf(msg, "rank %d: %n", &r, &skip) == 1 && skip > 0)
+            msg += skip;
+        const char *hint = status == COHORT_ERR_EXISTS ? " (use --force to replace it or --append to add to it)" : "";
+        if (c->size > 1 && r >= 0)
+            fprintf(stderr, "%s: error: %s%s [rank %d]\n", c->prog, msg[0] ? msg : cohort_strerror(status), hint, r);
+        else
+            fprintf(stderr, "%s: error: %s%s\n", c->prog, msg[0] ? msg : cohort_strerror(status), hint);
+    }
+    return code;
+}
+
+int cli_finish(cli *c, int code)
+{
+    if (c->ctx) {
+        if (c->verbose && code == CLI_EXIT_OK)
+            cohort_ctx_report_timings(c->ctx, stderr);
+        cohort_ctx_destroy(&c->ctx);
+    }
+    free(c->command_line);
+    fflush(stdout);
+    MPI_Finalize();
+    return code;
+}
+
+bool cli_int64(cli *c, const char *opt, const char *s, int64_t min, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    /* Also accept counts written 1e9 (exact integers only). */
+    if (end != s && (*end == 'e' || *end == 'E')) {
+        double d = strtod(s, &end);
+        if (*end == '\0' && d == floor(d) && d < 9.2e18 && d > -9.2e18)
+            v = (long long)d;
+    }
+    if (end == s || *end != '\0' || errno || v < min) {
+        cli_usage(c, "%s %s: expected an integer of at least %lld", opt, s, (long long)min);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_double(cli *c, const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE) {
+        cli_usage(c, "%s %s: expected a number", opt, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_doubles(cli *c, const char *opt, const char *s, double **out, int *n)
+{
+    int cap = 1;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    double *v = malloc((size_t)cap * sizeof *v);
+    char *copy = strdup(s), *save = NULL;
+    int k = 0;
+    bool ok = v && copy;
+    for (char *tok = ok ? strtok_r(copy, ",", &save) : NULL; ok && tok; tok = strtok_r(NULL, ",", &save))
+        ok = cli_double(c, opt, tok, &v[k++]);
+    free(copy);
+    if (!ok || k == 0) {
+        if (ok)
+            cli_usage(c, "%s: expected a comma-separated list of numbers", opt);
+        free(v);
+        return false;
+    }
+    *out = v;
+    *n = k;
+    return true;
+}
+
+bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size)
+{
+    char member[16];
+    if (cohort_ref_parse(ref, file, path, member, size) != COHORT_OK || path[0] == '\0' || member[0] != '\0' ||
+        strpbrk(file, "*?[")) {
+        cli_usage(c, "--output %s: expected FILE:/path (one file, an object path, no #member)", ref);
+        return false;
+    }
+    return true;
+}
+
+void cli_print_double(FILE *f, double v, cli_format fmt)
+{
+    if (isnan(v))
+        fputs(fmt == CLI_FORMAT_JSON ? "null" : "nan", f);
+    else if (isinf(v))
+        fputs(fmt == CLI_FORMAT_JSON ? "null" : v > 0 ? "inf" : "-inf", f);
+    else {
+        char buf[32];
+        for (int prec = 15; prec <= 17; prec++) { /* shortest that round-trips */
+            snprintf(buf, sizeof buf, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v)
+                break;
+        }
+        fputs(buf, f);
+    }
+}

@@ -1,0 +1,102 @@
+/*
+ * cli.h — what every bundled program shares: MPI and context start-up,
+ * option parsing with generated --help, the common options, exit codes,
+ * the one-line error report from rank 0, and output formats.
+ *
+ * Programs use only the public API (cohort.h, cohort_io.h) and this file.
+ */
+#ifndef COHORT_CLI_H
+#define COHORT_CLI_H
+
+#include <cohort.h>
+#include <cohort_io.h>
+#include <stdbool.h>
+
+/* Exit codes, identical on every rank. */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_USAGE = 1,
+    CLI_EXIT_INPUT = 2,    /* missing/unreadable file or dataset, unsupported type, mismatched lengths */
+    CLI_EXIT_OUTPUT = 3,   /* output exists without --force, cannot be created or written */
+    CLI_EXIT_MEMORY = 4,   /* out of memory or over the memory budget */
+    CLI_EXIT_INTERNAL = 5  /* MPI or internal error */
+};
+
+/* Keys of the long-only options cli_next() handles itself.  A program that
+ * takes --format, --force/--append lists them in its own table (with its
+ * own help text); the others are always there. */
+enum {
+    CLI_OPT_VERSION = 1000,
+    CLI_OPT_PROGRESS,
+    CLI_OPT_NO_PROGRESS,
+    CLI_OPT_MEMORY,
+    CLI_OPT_FORMAT,
+    CLI_OPT_FORCE,
+    CLI_OPT_APPEND,
+    CLI_OPT_FIRST_FREE /* programs number their own long-only options from here */
+};
+
+typedef enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_CSV, CLI_FORMAT_JSON } cli_format;
+
+/* One program option; lists end with a NULL name.  @arg names the value
+ * in --help (NULL: the option takes none). */
+typedef struct cli_option {
+    const char *name;
+    int key;          /* short option character, or a value >= 256 */
+    const char *arg;
+    const char *help;
+} cli_option;
+
+typedef struct cli {
+    const char *prog;        /* "cohort-gen" */
+    const char *usage;       /* the synopsis after the program name */
+    const char *summary;     /* one paragraph for --help */
+    const cli_option *options;
+    cohort_ctx *ctx;
+    int rank, size;
+    int verbose;
+    bool progress;
+    cli_format format;
+    bool format_set;
+    cohort_output_mode output_mode;
+    char *command_line;      /* argv joined, for provenance */
+} cli;
+
+/* Start MPI and a context over MPI_COMM_WORLD.  Returns an exit code: 0 to
+ * go on, else the program returns cli_finish(&c, code) at once. */
+int cli_start(cli *c, int *argc, char ***argv);
+
+/*
+ * Parse the next option: returns its key (and *value its argument), 0
+ * at the end (*optind_out: index of the first operand), or -1 after a usage
+ * error or --help/--version (then *exit_code is what to exit with).  The
+ * common options are handled here: -h/--help, --version, -v/--verbose,
+ * --progress/--no-progress, --memory-budget, and, if the program lists
+ * them, --format, --force and --append.
+ */
+int cli_next(cli *c, int argc, char **argv, const char **value, int *exit_code);
+extern int cli_optind;
+
+/* Report a usage error on rank 0 ("prog: error: ...", then a --help hint). */
+int cli_usage(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report a failed library call on rank 0 and return its exit code; @output
+ * says whether it happened while writing (exit 3) or reading (exit 2). */
+int cli_fail(cli *c, int status, bool output);
+
+/* Print timings when verbose, free the context, finalize MPI; returns @code. */
+int cli_finish(cli *c, int code);
+
+/* Parsers for option values; false (and a usage message) when malformed. */
+bool cli_int64(cli *c, const char *opt, const char *s, int64_t min, int64_t *out);
+bool cli_double(cli *c, const char *opt, const char *s, double *out);
+bool cli_doubles(cli *c, const char *opt, const char *s, double **out, int *n);
+
+/* A reference "FILE:/path" for output: splits the file and the object path. */
+bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size);
+
+/* Print a double for JSON/CSV: shortest text that reads back exactly;
+ * NaN and infinities as JSON null / "nan", "inf". */
+void cli_print_double(FILE *f, double v, cli_format fmt);
+
+#endif

@@ -1,0 +1,15 @@
+# The bundled programs: thin, over the public API and apps/cli.c.
+noinst_LTLIBRARIES = apps/libcli.la
+apps_libcli_la_SOURCES = apps/cli.c apps/cli.h
+apps_libcli_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
+
+APP_CPP = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
+APP_LIBS = apps/libcli.la lib/libcohort.la $(HDF5_LIBS) -lm
+
+bin_PROGRAMS += apps/cohort-gen apps/cohort-info
+apps_cohort_gen_SOURCES = apps/cohort-gen.c
+apps_cohort_gen_CPPFLAGS = $(APP_CPP)
+apps_cohort_gen_LDADD = $(APP_LIBS)
+apps_cohort_info_SOURCES = apps/cohort-info.c
+apps_cohort_info_CPPFLAGS = $(APP_CPP)
+apps_cohort_info_LDADD = $(APP_LIBS)

@@ -1,0 +1,127 @@
+/*
+ * hdf5_util.c — small HDF5 helpers of the I/O layer: error silencing and
+ * reporting, type mapping, byte swapping, file access lists.
+ */
+#include "io.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void cohort__h5_quiet_begin(h5_quiet *q)
+{
+    H5Eget_auto2(H5E_DEFAULT, &q->fn, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void cohort__h5_quiet_end(const h5_quiet *q)
+{
+    H5Eset_auto2(H5E_DEFAULT, q->fn, q->data);
+}
+
+/* The last record walked is the innermost (the root cause): keep it. */
+static herr_t keep_innermost(unsigned n, const H5E_error2_t *e, void *data)
+{
+    char *buf = data;
+    size_t size = 256;
+    (void)n;
+    if (e->desc && e->desc[0])
+        snprintf(buf, size, "%s", e->desc);
+    return 0;
+}
+
+const char *cohort__h5_cause(char *buf, size_t size)
+{
+    char tmp[256] = "";
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, tmp);
+    H5Eclear2(H5E_DEFAULT);
+    snprintf(buf, size, "%s", tmp);
+    return buf;
+}
+
+int cohort__h5_fail(cohort_ctx *ctx, int code, const char *fmt, ...)
+{
+    char what[COHORT_ERRMSG_MAX / 2], cause[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    cohort__h5_cause(cause, sizeof cause);
+    if (cause[0])
+        return cohort__fail(ctx, code, "%s (HDF5: %s)", what, cause);
+    return cohort__fail(ctx, code, "%s", what);
+}
+
+hid_t cohort_type_hdf5(cohort_type type, size_t width)
+{
+    switch (type) {
+    case COHORT_INT8: return H5Tcopy(H5T_NATIVE_INT8);
+    case COHORT_INT16: return H5Tcopy(H5T_NATIVE_INT16);
+    case COHORT_INT32: return H5Tcopy(H5T_NATIVE_INT32);
+    case COHORT_INT64: return H5Tcopy(H5T_NATIVE_INT64);
+    case COHORT_UINT8: return H5Tcopy(H5T_NATIVE_UINT8);
+    case COHORT_UINT16: return H5Tcopy(H5T_NATIVE_UINT16);
+    case COHORT_UINT32: return H5Tcopy(H5T_NATIVE_UINT32);
+    case COHORT_UINT64: return H5Tcopy(H5T_NATIVE_UINT64);
+    case COHORT_FLOAT: return H5Tcopy(H5T_NATIVE_FLOAT);
+    case COHORT_DOUBLE: return H5Tcopy(H5T_NATIVE_DOUBLE);
+    case COHORT_BYTES: {
+        if (width == 0)
+            return H5I_INVALID_HID;
+        hid_t t = H5Tcopy(H5T_C_S1);
+        if (t >= 0 && (H5Tset_size(t, width) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0)) {
+            H5Tclose(t);
+            return H5I_INVALID_HID;
+        }
+        return t;
+    }
+    }
+    return H5I_INVALID_HID;
+}
+
+void cohort__byteswap(void *data, size_t n, size_t width)
+{
+    unsigned char *p = data;
+    switch (width) {
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t v;
+            memcpy(&v, p + 2 * i, 2);
+            v = __builtin_bswap16(v);
+            memcpy(p + 2 * i, &v, 2);
+        }
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) {
+            uint32_t v;
+            memcpy(&v, p + 4 * i, 4);
+            v = __builtin_bswap32(v);
+            memcpy(p + 4 * i, &v, 4);
+        }
+        break;
+    case 8:
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v;
+            memcpy(&v, p + 8 * i, 8);
+            v = __builtin_bswap64(v);
+            memcpy(p + 8 * i, &v, 8);
+        }
+        break;
+    default: /* 1-byte elements and strings have no byte order */
+        break;
+    }
+}
+
+hid_t cohort__fapl(MPI_Comm comm)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0)
+        return fapl;
+    if (comm != MPI_COMM_NULL && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+        H5Pclose(fapl);
+        return H5I_INVALID_HID;
+    }
+    /* Large objects start on 1 MiB boundaries: file-system stripes and
+     * pages line up, which makes parallel writes several times faster. */
+    H5Pset_alignment(fapl, (hsize_t)1 << 20, (hsize_t)1 << 20);
+    return fapl;
+}

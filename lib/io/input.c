@@ -1,0 +1,520 @@
+/*
+ * input.c — opening a dataset reference for reading, and reading ranges of
+ * its global rows.
+ *
+ * Opening: rank 0 expands the glob; each file is inspected by one rank
+ * (block partition of the files) with the POSIX driver; the descriptions
+ * are all-gathered, so every rank knows every file's row count and layout
+ * (O(files) memory, no O(p) step on a root).
+ *
+ * Reading: a single file is opened by all ranks together through MPI-IO,
+ * and ranges are read with collective transfers (independent with
+ * COHORT_HDF5_XFER=independent).  Several files are opened by each rank on
+ * its own, only those that overlap the ranges it reads.  Data is always
+ * read in the file's own type (no HDF5 conversion, which would silently
+ * turn a collective transfer independent) and converted here: byte order,
+ * compound member extraction, 2-D rows into columns.
+ */
+#include "io.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COLNAME_MAX 64
+
+/* What the inspecting rank learns about one file; all-gathered as bytes. */
+typedef struct file_meta {
+    int64_t rows;
+    cohort_dataset_info info;
+    raw_layout raw;
+} file_meta;
+
+struct cohort_input {
+    cohort_ctx *ctx;
+    char *ref;
+    char dataset[COHORT_PATH_MAX], member[COLNAME_MAX];
+    char *names_block; /* NUL-separated file names */
+    char **names;
+    int nfiles;
+    file_meta *meta;   /* per file */
+    int64_t *first;    /* first global row of each file; first[nfiles] = rows */
+    cohort_dataset_info info;
+    char (*colnames)[COLNAME_MAX];
+    bool direct;       /* 1-D, not a member: read straight into the column */
+    size_t max_record; /* largest stored row over the files, for staging */
+    bool shared;       /* one file, opened by all ranks through MPI-IO */
+    bool collective;   /* collective transfers (shared only) */
+    int open_file;     /* index of the open file, -1 if none */
+    hid_t fid, did, mtype;
+};
+
+static void close_file(cohort_input *in)
+{
+    if (in->mtype >= 0)
+        H5Tclose(in->mtype);
+    if (in->did >= 0)
+        H5Dclose(in->did);
+    if (in->fid >= 0)
+        H5Fclose(in->fid);
+    in->mtype = in->did = in->fid = H5I_INVALID_HID;
+    in->open_file = -1;
+}
+
+/* Open file @i read-only: through MPI-IO over the context's ranks when the
+ * input is shared (collective), else with the POSIX driver (this rank only). */
+static int open_file(cohort_ctx *ctx, cohort_input *in, int i)
+{
+    if (in->open_file == i)
+        return COHORT_OK;
+    close_file(in);
+    const char *name = in->names[i];
+    hid_t fapl = cohort__fapl(in->shared ? ctx->comm : MPI_COMM_NULL);
+    in->fid = fapl < 0 ? fapl : H5Fopen(name, H5F_ACC_RDONLY, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (in->fid < 0)
+        return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open", name);
+    in->did = H5Dopen2(in->fid, in->dataset, H5P_DEFAULT);
+    in->mtype = in->did < 0 ? in->did : H5Dget_type(in->did);
+    if (in->mtype < 0) {
+        close_file(in);
+        return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open dataset %s", name, in->dataset);
+    }
+    in->open_file = i;
+    return COHORT_OK;
+}
+
+/* Why a file cannot be opened, in words a user can act on. */
+static int explain_open_failure(cohort_ctx *ctx, const char *name)
+{
+    if (access(name, F_OK) != 0)
+        return COHORT_FAIL(ctx, COHORT_ERR_NOTFOUND, "%s: %s", name, strerror(errno));
+    if (access(name, R_OK) != 0)
+        return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: %s", name, strerror(errno));
+    htri_t h5 = H5Fis_hdf5(name);
+    H5Eclear2(H5E_DEFAULT);
+    if (h5 <= 0)
+        return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: not an HDF5 file", name);
+    return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open", name);
+}
+
+/* Column names of a 2-D dataset from a string attribute "columns" or
+ * "column_names" with one entry per column, if it has one. */
+static bool names_from_attribute(hid_t d, int ncols, char (*names)[COLNAME_MAX])
+{
+    static const char *const attrs[] = {"columns", "column_names"};
+    for (size_t a = 0; a < 2; a++) {
+        if (H5Aexists(d, attrs[a]) <= 0)
+            continue;
+        bool ok = false;
+        hid_t at = H5Aopen(d, attrs[a], H5P_DEFAULT), t = H5Aget_type(at), s = H5Aget_space(at);
+        if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(s) == ncols) {
+            if (H5Tis_variable_str(t) > 0) {
+                char **v = calloc((size_t)ncols, sizeof *v);
+                hid_t mt = H5Tcopy(H5T_C_S1);
+                H5Tset_size(mt, H5T_VARIABLE);
+                H5Tset_cset(mt, H5Tget_cset(t));
+                if (v && H5Aread(at, mt, v) >= 0) {
+                    for (int j = 0; j < ncols; j++)
+                        snprintf(names[j], COLNAME_MAX, "%s", v[j] ? v[j] : "");
+                    H5Dvlen_reclaim(mt, s, H5P_DEFAULT, v);
+                    ok = true;
+                }
+                H5Tclose(mt);
+                free(v);
+            } else {
+                size_t w = H5Tget_size(t);
+                char *buf = calloc((size_t)ncols, w + 1);
+                hid_t mt = H5Tcopy(H5T_C_S1);
+                H5Tset_size(mt, w + 1);
+                H5Tset_strpad(mt, H5T_STR_NULLTERM);
+                if (buf && H5Aread(at, mt, buf) >= 0) {
+                    for (int j = 0; j < ncols; j++)
+                        snprintf(names[j], COLNAME_MAX, "%s", buf + (size_t)j * (w + 1));
+                    ok = true;
+                }
+                H5Tclose(mt);
+                free(buf);
+            }
+        }
+        H5Sclose(s);
+        H5Tclose(t);
+        H5Aclose(at);
+        H5Eclear2(H5E_DEFAULT);
+        /* Usable only if every name is non-empty and unique. */
+        for (int j = 0; ok && j < ncols; j++) {
+            ok = names[j][0] != '\0';
+            for (int k = 0; ok && k < j; k++)
+                ok = strcmp(names[j], names[k]) != 0;
+        }
+        if (ok)
+            return true;
+    }
+    return false;
+}
+
+static void default_names(cohort_input *in, hid_t fid)
+{
+    int n = in->info.ndims == 2 ? (int)in->info.dims[1] : 1;
+    if (in->member[0]) {
+        snprintf(in->colnames[0], COLNAME_MAX, "%s", in->member);
+        return;
+    }
+    if (n == 1 && in->info.ndims == 1) {
+        const char *slash = strrchr(in->dataset, '/');
+        snprintf(in->colnames[0], COLNAME_MAX, "%.63s", slash ? slash + 1 : in->dataset);
+        return;
+    }
+    hid_t d = fid >= 0 ? H5Dopen2(fid, in->dataset, H5P_DEFAULT) : H5I_INVALID_HID;
+    bool named = d >= 0 && names_from_attribute(d, n, in->colnames);
+    if (d >= 0)
+        H5Dclose(d);
+    H5Eclear2(H5E_DEFAULT);
+    for (int j = 0; !named && j < n; j++)
+        snprintf(in->colnames[j], COLNAME_MAX, "c%d", j);
+}
+
+/* Inspect this rank's block of the files; on rank 0 also name the columns
+ * from file 0 (which is always in rank 0's block). */
+static int inspect_my_files(cohort_ctx *ctx, cohort_input *in, file_meta *mine, int64_t fbegin, int64_t fcount)
+{
+    for (int64_t k = 0; k < fcount; k++) {
+        int i = (int)(fbegin + k);
+        const char *name = in->names[i];
+        hid_t fapl = cohort__fapl(MPI_COMM_NULL);
+        hid_t fid = H5Fopen(name, H5F_ACC_RDONLY, fapl);
+        H5Pclose(fapl);
+        if (fid < 0)
+            return explain_open_failure(ctx, name);
+        int st = cohort__dataset_inspect(ctx, fid, name, in->dataset, in->member, &mine[k].info, &mine[k].raw);
+        mine[k].rows = mine[k].info.dims[0];
+        for (int f = 0; st == COHORT_OK && f < mine[k].info.nfilters; f++)
+            if (!mine[k].info.filter_available[f])
+                st = COHORT_FAIL(ctx, COHORT_ERR_IO,
+                                 "%s: dataset %s needs HDF5 filter %d (%s), which is not available: install its plugin and set HDF5_PLUGIN_PATH",
+                                 name, in->dataset, mine[k].info.filter_id[f], mine[k].info.filter_name[f]);
+        if (st == COHORT_OK && i == 0) {
+            in->info = mine[k].info;
+            int n = mine[k].raw.ncols;
+            in->colnames = calloc((size_t)n, sizeof *in->colnames);
+            if (in->colnames == NULL)
+                st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming %d columns", n);
+            else
+                default_names(in, fid);
+        }
+        H5Fclose(fid);
+        if (st != COHORT_OK)
+            return st;
+    }
+    return COHORT_OK;
+}
+
+/* Every file must have file 0's element type and columns. */
+static int check_consistent(cohort_ctx *ctx, const cohort_input *in)
+{
+    const file_meta *f0 = &in->meta[0];
+    for (int i = 1; i < in->nfiles; i++) {
+        const file_meta *f = &in->meta[i];
+        if (f->info.type != f0->info.type || f->info.width != f0->info.width)
+            return COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: dataset %s is %s but %s has %s", in->names[i], in->dataset,
+                               f->info.type_desc, in->names[0], f0->info.type_desc);
+        if (f->raw.ncols != f0->raw.ncols || f->info.ndims != f0->info.ndims)
+            return COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has %d column(s) but %s has %d", in->names[i],
+                               in->dataset, f->raw.ncols, in->names[0], f0->raw.ncols);
+    }
+    return COHORT_OK;
+}
+
+int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
+{
+    h5_quiet q;
+    cohort__h5_quiet_begin(&q);
+    cohort__clear_error(ctx);
+    int st = COHORT_OK, p = ctx->size;
+    char pattern[COHORT_PATH_MAX];
+    file_meta *mine = NULL;
+    int *counts = NULL;
+    cohort_input *in = calloc(1, sizeof *in);
+    if (in_out)
+        *in_out = NULL;
+    if (in == NULL || in_out == NULL || ref == NULL) {
+        st = COHORT_FAIL(ctx, in ? COHORT_ERR_ARG : COHORT_ERR_NOMEM, "cohort_input_open: %s",
+                         in ? "NULL argument" : "out of memory");
+    } else {
+        in->ctx = ctx;
+        in->open_file = -1;
+        in->fid = in->did = in->mtype = H5I_INVALID_HID;
+        in->ref = strdup(ref);
+        if (cohort_ref_parse(ref, pattern, in->dataset, in->member, sizeof in->dataset) != COHORT_OK ||
+            strlen(in->member) >= sizeof in->member)
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: not a dataset reference (FILE:/path/to/dataset[#member])", ref);
+        else if (in->dataset[0] == '\0')
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: names no dataset (write FILE:/path/to/dataset)", ref);
+    }
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = cohort__expand_files(ctx, pattern, &in->names_block, &in->nfiles);
+    if (st == COHORT_OK) {
+        in->names = malloc((size_t)in->nfiles * sizeof *in->names);
+        in->meta = calloc((size_t)in->nfiles, sizeof *in->meta);
+        in->first = malloc(((size_t)in->nfiles + 1) * sizeof *in->first);
+        counts = malloc(2 * (size_t)p * sizeof *counts);
+        if (!in->names || !in->meta || !in->first || !counts)
+            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for %d files", in->nfiles);
+        for (int i = 0, off = 0; st == COHORT_OK && i < in->nfiles; i++) {
+            in->names[i] = in->names_block + off;
+            off += (int)strlen(in->names[i]) + 1;
+        }
+    }
+    /* Inspect: each rank its block of the files. */
+    int64_t fbegin = 0, fcount = 0;
+    if (st == COHORT_OK) {
+        cohort_partition(in->nfiles, p, ctx->rank, &fbegin, &fcount);
+        mine = calloc((size_t)fcount + 1, sizeof *mine);
+        st = mine ? inspect_my_files(ctx, in, mine, fbegin, fcount)
+                  : COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    }
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK) {
+        int *rc = counts, *rd = counts + p;
+        for (int r = 0; r < p; r++) {
+            int64_t b, c;
+            cohort_partition(in->nfiles, p, r, &b, &c);
+            rc[r] = (int)(c * (int64_t)sizeof(file_meta));
+            rd[r] = (int)(b * (int64_t)sizeof(file_meta));
+        }
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allgatherv(mine, rc[ctx->rank], MPI_BYTE, in->meta, rc, rd,
+                                                               MPI_BYTE, ctx->comm)));
+    }
+    if (st == COHORT_OK) {
+        /* File 0's description and column names travel from rank 0. */
+        in->info = in->meta[0].info;
+        int n = in->meta[0].raw.ncols;
+        if (ctx->rank != 0 && (in->colnames = calloc((size_t)n, sizeof *in->colnames)) == NULL)
+            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming %d columns", n);
+        st = cohort__agree(ctx, st);
+        if (st == COHORT_OK)
+            st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Bcast(in->colnames, n * COLNAME_MAX, MPI_CHAR, 0, ctx->comm)));
+    }
+    if (st == COHORT_OK) {
+        /* Identical on every rank: no agreement needed beyond the message. */
+        int local = check_consistent(ctx, in);
+        in->first[0] = 0;
+        for (int i = 0; i < in->nfiles; i++)
+            in->first[i + 1] = in->first[i] + in->meta[i].rows;
+        in->info.dims[0] = in->first[in->nfiles];
+        in->direct = in->info.ndims == 1 && in->member[0] == '\0';
+        for (int i = 0; i < in->nfiles; i++)
+            if (in->meta[i].raw.record > in->max_record)
+                in->max_record = in->meta[i].raw.record;
+        st = cohort__agree(ctx, local);
+    }
+    if (st == COHORT_OK) {
+        in->shared = in->nfiles == 1;
+        const char *xfer = getenv("COHORT_HDF5_XFER");
+        in->collective = in->shared && !(xfer && strcmp(xfer, "independent") == 0);
+        if (in->shared)
+            st = cohort__agree(ctx, open_file(ctx, in, 0));
+    }
+    free(mine);
+    free(counts);
+    if (st != COHORT_OK)
+        cohort_input_close(&in);
+    else
+        *in_out = in;
+    cohort__h5_quiet_end(&q);
+    return st;
+}
+
+void cohort_input_close(cohort_input **inp)
+{
+    if (inp == NULL || *inp == NULL)
+        return;
+    cohort_input *in = *inp;
+    h5_quiet q;
+    cohort__h5_quiet_begin(&q);
+    close_file(in);
+    cohort__h5_quiet_end(&q);
+    free(in->ref);
+    free(in->names_block);
+    free(in->names);
+    free(in->meta);
+    free(in->first);
+    free(in->colnames);
+    free(in);
+    *inp = NULL;
+}
+
+int64_t cohort_input_rows(const cohort_input *in) { return in->info.dims[0]; }
+int cohort_input_ncols(const cohort_input *in) { return in->meta[0].raw.ncols; }
+cohort_type cohort_input_type(const cohort_input *in) { return in->info.type; }
+size_t cohort_input_width(const cohort_input *in) { return in->info.width; }
+const char *cohort_input_ref(const cohort_input *in) { return in->ref; }
+int cohort_input_nfiles(const cohort_input *in) { return in->nfiles; }
+const cohort_dataset_info *cohort_input_info(const cohort_input *in) { return &in->info; }
+
+const char *cohort_input_column_name(const cohort_input *in, int j)
+{
+    return j >= 0 && j < cohort_input_ncols(in) ? in->colnames[j] : NULL;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* Move @n stored rows at @src into the columns at row @at, fixing byte order. */
+static void convert_rows(const raw_layout *raw, size_t width, const unsigned char *src, int64_t n,
+                         cohort_column *cols, int64_t at)
+{
+    for (int j = 0; j < raw->ncols; j++) {
+        unsigned char *dst = (unsigned char *)cols[j].data + (size_t)at * width;
+        const unsigned char *s = src + raw->offset + (size_t)j * raw->stride;
+        switch (width) { /* constant widths let the compiler vectorise the gather */
+        case 1: for (int64_t i = 0; i < n; i++) dst[i] = s[(size_t)i * raw->record]; break;
+        case 2: for (int64_t i = 0; i < n; i++) memcpy(dst + 2 * i, s + (size_t)i * raw->record, 2); break;
+        case 4: for (int64_t i = 0; i < n; i++) memcpy(dst + 4 * i, s + (size_t)i * raw->record, 4); break;
+        case 8: for (int64_t i = 0; i < n; i++) memcpy(dst + 8 * i, s + (size_t)i * raw->record, 8); break;
+        default:
+            for (int64_t i = 0; i < n; i++)
+                memcpy(dst + (size_t)i * width, s + (size_t)i * raw->record, width);
+        }
+        if (raw->swap)
+            cohort__byteswap(dst, (size_t)n, width);
+    }
+}
+
+/* One H5Dread of rows [row, row + n) of the open file (n may be 0: an
+ * empty selection, so that collective reads stay matched across ranks). */
+static int read_rows(cohort_ctx *ctx, cohort_input *in, hid_t dxpl, int64_t row, int64_t n, void *buf)
+{
+    const file_meta *m = &in->meta[in->open_file];
+    int nd = m->info.ndims;
+    hsize_t start[2] = {(hsize_t)row, 0}, count[2] = {(hsize_t)n, (hsize_t)m->info.dims[1]};
+    hsize_t melems = (hsize_t)n * (nd == 2 ? (hsize_t)m->info.dims[1] : 1);
+    hsize_t one = 1;
+    hid_t fs = H5Dget_space(in->did), ms = H5Screate_simple(1, melems ? &melems : &one, NULL);
+    herr_t rc = fs < 0 || ms < 0 ? -1 : 0;
+    if (rc >= 0 && melems > 0)
+        rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    else if (rc >= 0)
+        rc = H5Sselect_none(fs) < 0 || H5Sselect_none(ms) < 0 ? -1 : 0;
+    static char dummy[64];
+    if (rc >= 0)
+        rc = H5Dread(in->did, in->mtype, ms, fs, dxpl, melems ? buf : dummy);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (rc < 0)
+        return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot read rows %lld..%lld of %s", in->names[in->open_file],
+                               (long long)row, (long long)(row + n), in->dataset);
+    return COHORT_OK;
+}
+
+int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t count, cohort_column *cols)
+{
+    h5_quiet q;
+    cohort__h5_quiet_begin(&q);
+    cohort__clear_error(ctx);
+    double t0 = cohort__now();
+    int st = COHORT_OK, ncols = in ? cohort_input_ncols(in) : 0;
+    size_t width = in ? in->info.width : 0;
+    if (in == NULL || cols == NULL || begin < 0 || count < 0 || begin > cohort_input_rows(in) - count)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_input_read: rows %lld..%lld are not in the input",
+                         (long long)begin, (long long)(begin + count));
+    for (int j = 0; st == COHORT_OK && j < ncols; j++)
+        if (count > 0 && cols[j].data == NULL)
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_input_read: column %d has no buffer", j);
+
+    /* Plain 1-D data is read straight into the column; anything else is
+     * staged a piece at a time and converted. */
+    bool direct = in && in->direct;
+    size_t record = in ? in->max_record : 1;
+    int64_t piece_rows = (int64_t)((direct ? COHORT_IO_PIECE_BYTES : COHORT_IO_STAGE_BYTES) / record);
+    if (piece_rows < 1)
+        piece_rows = 1;
+    unsigned char *stage = NULL;
+    size_t stage_bytes = 0;
+    if (st == COHORT_OK && !direct && count > 0) {
+        stage_bytes = (size_t)(count < piece_rows ? count : piece_rows) * record;
+        st = cohort__alloc(ctx, stage_bytes, "read staging buffer", (void **)&stage);
+    }
+    /* Collective transfers need the same number of H5Dread calls on every rank. */
+    int64_t agreed[1] = {-(count + piece_rows - 1) / (piece_rows ? piece_rows : 1)};
+    st = cohort__agree_min(ctx, st, agreed, 1);
+    int64_t pieces = -agreed[0];
+
+    hid_t dxpl = H5P_DEFAULT;
+    if (st == COHORT_OK && in->shared) {
+        dxpl = H5Pcreate(H5P_DATASET_XFER);
+        H5Pset_dxpl_mpio(dxpl, in->collective ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT);
+    }
+    if (st == COHORT_OK && in->collective) {
+        /* One file, all ranks in lockstep; failures are agreed at the end
+         * so that no rank leaves the others inside a collective read. */
+        for (int64_t k = 0; k < pieces; k++) {
+            int64_t off = k * piece_rows < count ? k * piece_rows : count;
+            int64_t n = count - off < piece_rows ? count - off : piece_rows;
+            void *buf = direct ? (unsigned char *)cols[0].data + (size_t)off * width : stage;
+            int rc = read_rows(ctx, in, dxpl, begin + off, n, buf);
+            if (rc == COHORT_OK && !direct)
+                convert_rows(&in->meta[0].raw, width, stage, n, cols, off);
+            else if (rc == COHORT_OK && in->meta[0].raw.swap)
+                cohort__byteswap(buf, (size_t)n, width);
+            if (st == COHORT_OK)
+                st = rc;
+        }
+    } else if (st == COHORT_OK) {
+        /* Each rank on its own: walk the files that overlap the range. */
+        int64_t off = 0;
+        int f = 0;
+        while (st == COHORT_OK && off < count) {
+            int64_t row = begin + off;
+            while (in->first[f + 1] <= row)
+                f++;
+            st = open_file(ctx, in, f);
+            int64_t n = in->first[f + 1] - row < count - off ? in->first[f + 1] - row : count - off;
+            n = n < piece_rows ? n : piece_rows;
+            void *buf = direct ? (unsigned char *)cols[0].data + (size_t)off * width : stage;
+            if (st == COHORT_OK)
+                st = read_rows(ctx, in, dxpl, row - in->first[f], n, buf);
+            if (st == COHORT_OK && !direct)
+                convert_rows(&in->meta[f].raw, width, stage, n, cols, off);
+            else if (st == COHORT_OK && in->meta[f].raw.swap)
+                cohort__byteswap(buf, (size_t)n, width);
+            off += n;
+        }
+    }
+    if (dxpl != H5P_DEFAULT)
+        H5Pclose(dxpl);
+    for (int j = 0; st == COHORT_OK && j < ncols; j++)
+        cols[j].count = count;
+    cohort__free(ctx, stage, stage_bytes);
+    st = cohort__agree(ctx, st);
+    cohort__phase_add(ctx, COHORT_PHASE_READ, t0);
+    cohort__h5_quiet_end(&q);
+    return st;
+}
+
+int cohort_input_read_partition(cohort_ctx *ctx, cohort_input *in, cohort_table **table)
+{
+    int64_t begin, count;
+    int st = COHORT_OK, ncols = cohort_input_ncols(in);
+    cohort_column *cols = calloc((size_t)ncols, sizeof *cols);
+    cohort_partition(cohort_input_rows(in), ctx->size, ctx->rank, &begin, &count);
+    *table = NULL;
+    cohort__clear_error(ctx);
+    if (cols == NULL)
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    if (st == COHORT_OK)
+        st = cohort_table_create(ctx, count, table);
+    for (int j = 0; st == COHORT_OK && j < ncols; j++)
+        st = cohort_table_add_column(*table, in->colnames[j], in->info.type, in->info.width, &cols[j]);
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = cohort_input_read(ctx, in, begin, count, cols);
+    if (st != COHORT_OK)
+        cohort_table_destroy(table);
+    free(cols);
+    return st;
+}

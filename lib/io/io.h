@@ -1,0 +1,63 @@
+/*
+ * io.h — internal pieces of the HDF5 layer shared by its files.  Never installed.
+ */
+#ifndef COHORT_IO_INTERNAL_H
+#define COHORT_IO_INTERNAL_H
+
+#include "../core/internal.h"
+#include "cohort_io.h"
+
+#define COHORT_PATH_MAX 4096
+
+/* Largest transfer of one H5Dread/H5Dwrite call per rank: HDF5 1.10 fails
+ * on independent transfers over 2 GiB, and a piece bounds staging memory. */
+#define COHORT_IO_PIECE_BYTES ((size_t)1 << 30)
+/* Staging piece when data needs converting (members, 2-D rows, strides). */
+#define COHORT_IO_STAGE_BYTES ((size_t)64 << 20)
+
+/* HDF5's automatic error printing is silenced inside the library; these
+ * save and restore the caller's handler around each public entry point. */
+typedef struct h5_quiet {
+    H5E_auto2_t fn;
+    void *data;
+} h5_quiet;
+void cohort__h5_quiet_begin(h5_quiet *q);
+void cohort__h5_quiet_end(const h5_quiet *q);
+
+/* HDF5's innermost error message on the default stack ("" if none), for
+ * the cause part of error messages.  Clears the stack. */
+const char *cohort__h5_cause(char *buf, size_t size);
+
+/* Record a failure "<what>: <HDF5 cause>" with @code. */
+int cohort__h5_fail(cohort_ctx *ctx, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* How the bytes of one element are laid out in the file, beyond what the
+ * public cohort_dataset_info says: the record read per row, and where the
+ * column's element sits in it. */
+typedef struct raw_layout {
+    size_t record;        /* bytes per row as stored (width × columns, or the compound's size) */
+    size_t offset;        /* offset of the (first) element within the record */
+    size_t stride;        /* distance between consecutive columns within a record (2-D) */
+    int ncols;
+    bool swap;            /* byte order differs from this machine's */
+} raw_layout;
+
+/* Describe @path in @file; with @member, the member of a compound.  On
+ * success fills @info (type of the column) and @raw.  Errors name
+ * @file_name and the dataset. */
+int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *file_name, const char *path,
+                            const char *member, cohort_dataset_info *info, raw_layout *raw);
+
+/* Reverse the bytes of @n elements of @width bytes in place. */
+void cohort__byteswap(void *data, size_t n, size_t width);
+
+/* A file access property list: MPI-IO over @comm, or the default POSIX
+ * driver when comm is MPI_COMM_NULL.  Caller closes it. */
+hid_t cohort__fapl(MPI_Comm comm);
+
+
+
+/* Expand a file glob on rank 0 and share the names (NUL-separated, strcmp
+ * order) with every rank; free(*names) when done.  Collective. */
+int cohort__expand_files(cohort_ctx *ctx, const char *pattern, char **names, int *count);
+#endif
