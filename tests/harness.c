@@ -40,6 +40,37 @@ const char *t_tmpdir(void)
     return d && *d ? d : "/tmp";
 }
 
+bool (*t_setup)(void);
+
+const char *t_fixtures(void)
+{
+    static char dir[1024];
+    static int done = 0, ok = 0;
+    if (!done) {
+        snprintf(dir, sizeof dir, "%s/fixtures", t_tmpdir());
+        const char *py = getenv("TEST_PYTHON"), *src = getenv("COHORT_TEST_SRCDIR");
+        if (T_rank == 0 && py && *py && src) {
+            char cmd[4096];
+            snprintf(cmd, sizeof cmd, "%s %s/fixtures.py %s", py, src, dir);
+            ok = system(cmd) == 0;
+            if (!ok)
+                fprintf(stderr, "fixtures: '%s' failed\n", cmd);
+        }
+        MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        done = 1;
+    }
+    return ok ? dir : NULL;
+}
+
+const char *t_path(const char *dir, const char *name)
+{
+    static char buf[4][2048];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
+    return buf[k];
+}
+
 int t_main(int argc, char **argv, const char *suite_name, const t_test *tests)
 {
     int provided;
@@ -52,6 +83,13 @@ int t_main(int argc, char **argv, const char *suite_name, const t_test *tests)
         return 1;
     }
 
+    if (t_setup && !t_setup()) {
+        if (T_rank == 0)
+            printf("%s: skipped (setup unavailable)\n", suite_name);
+        cohort_ctx_destroy(&T_ctx);
+        MPI_Finalize();
+        return 77;
+    }
     long failures = 0;
     if (CU_initialize_registry() != CUE_SUCCESS)
         failures = 1;

@@ -11,6 +11,7 @@
 
 #include <CUnit/CUnit.h>
 #include <cohort.h>
+#include <stdbool.h>
 
 /* The context over MPI_COMM_WORLD that tests share. */
 extern cohort_ctx *T_ctx;
@@ -27,6 +28,18 @@ int t_main(int argc, char **argv, const char *suite, const t_test *tests);
 
 /* A scratch directory for this run of the program, shared by all ranks. */
 const char *t_tmpdir(void);
+
+/* Write the HDF5 fixtures (tests/fixtures.py, with Debian's h5py, pandas and
+ * netCDF4) into t_tmpdir()/fixtures once; returns that directory, or NULL
+ * when no test python was configured or the script failed.  Collective. */
+const char *t_fixtures(void);
+
+/* "dir/name" in a static buffer (one of a few, so two can be used at once). */
+const char *t_path(const char *dir, const char *name);
+
+/* Set before t_main to run once after MPI starts; returning false skips
+ * the whole program (exit 77) on every rank. */
+extern bool (*t_setup)(void);
 
 /* Deterministic pseudo-random 64-bit value of (seed, i): splitmix64. */
 uint64_t t_rand(uint64_t seed, uint64_t i);

@@ -1,5 +1,5 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
-EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp
+EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py
 
 if HAVE_CUNIT
 check_LIBRARIES += tests/libharness.a
@@ -25,7 +25,18 @@ tests_test_exchange_large_CPPFLAGS = $(T_CPP)
 tests_test_exchange_large_LDADD = $(T_LIBS)
 tests_test_exchange_large_LDFLAGS = $(T_LINK)
 
-TESTS += tests/test_core tests/test_comm tests/test_exchange_large
+check_PROGRAMS += tests/test_io tests/test_io_gen2
+tests_test_io_SOURCES = tests/test_io.c
+tests_test_io_CPPFLAGS = $(T_CPP) $(HDF5_CFLAGS)
+tests_test_io_LDADD = $(T_LIBS) $(HDF5_LIBS)
+tests_test_io_LDFLAGS = $(T_LINK)
+# The I/O tests again with Open MPI's dynamic_gen2 collective-write component.
+tests_test_io_gen2_SOURCES = tests/test_io.c
+tests_test_io_gen2_CPPFLAGS = $(T_CPP) $(HDF5_CFLAGS) -DCOHORT_TEST_FCOLL='"dynamic_gen2"'
+tests_test_io_gen2_LDADD = $(T_LIBS) $(HDF5_LIBS)
+tests_test_io_gen2_LDFLAGS = $(T_LINK)
+
+TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

@@ -544,8 +544,8 @@ int cohort_output_close(cohort_ctx *ctx, cohort_output **op, int commit)
         if (rc != 0)
             unlink(o->tmp_path);
     }
-    if (all_keep)
-        st = cohort__agree(ctx, st);
+    /* Also when aborting: on return the temporary is gone on every rank. */
+    st = all_keep ? cohort__agree(ctx, st) : cohort__agree(ctx, COHORT_OK);
     free(o->command_line);
     free(o->inputs);
     free(o);
