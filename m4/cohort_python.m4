@@ -8,6 +8,8 @@ AC_DEFUN([COHORT_CHECK_TEST_PYTHON], [
     for cohort_py in /usr/bin/python3 python3; do
       AS_IF([$cohort_py -c 'import numpy, h5py' >/dev/null 2>&1], [TEST_PYTHON=$cohort_py; break])
     done])
-  AS_IF([test -n "$TEST_PYTHON"], [AC_MSG_RESULT([$TEST_PYTHON])],
-    [AC_MSG_RESULT([no (fixture-based tests will be skipped)])])
+  AS_IF([test -n "$TEST_PYTHON"], [AC_MSG_RESULT([$TEST_PYTHON]); PY_RUNNER=$TEST_PYTHON],
+    [AC_MSG_RESULT([no (fixture-based tests will be skipped)]); PY_RUNNER="$SHELL -c 'exit 77'"])
+  # What runs the program-level tests written in Python (exit 77: skipped).
+  AC_SUBST([PY_RUNNER])
 ])

@@ -1,5 +1,5 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
-EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py
+EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py
 
 if HAVE_CUNIT
 check_LIBRARIES += tests/libharness.a
@@ -37,6 +37,14 @@ tests_test_io_gen2_LDADD = $(T_LIBS) $(HDF5_LIBS)
 tests_test_io_gen2_LDFLAGS = $(T_LINK)
 
 TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2
+
+# Program-level tests in Python (numpy/h5py oracles); they run mpirun themselves.
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = $(PY_RUNNER)
+AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SRCDIR='$(abs_top_srcdir)/tests' \
+	MPIEXEC='$(MPIEXEC)' TEST_PYTHON='$(TEST_PYTHON)' PYTHONPATH='$(abs_top_srcdir)/tests'; \
+	export COHORT_TEST_BUILDDIR COHORT_TEST_SRCDIR MPIEXEC TEST_PYTHON PYTHONPATH;
+TESTS += tests/test_gen_info.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

@@ -1,0 +1,73 @@
+"""Shared helpers of the program-level tests (tests/test_*.py): run the
+bundled programs under mpirun, capture each rank's exit status, and check
+the one-line error convention.  Run by `make check` with Debian's python3."""
+import os
+import subprocess
+import sys
+import tempfile
+
+BUILD = os.environ.get("COHORT_TEST_BUILDDIR", ".")
+SRC = os.environ.get("COHORT_TEST_SRCDIR", os.path.dirname(os.path.abspath(__file__)))
+MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
+NPS = [int(n) for n in os.environ.get("COHORT_TEST_NP", "1 2 3 4").split()]
+TIMEOUT = int(os.environ.get("COHORT_TEST_TIMEOUT", "300"))
+failures = 0
+
+
+def env(np_):
+    e = dict(os.environ)
+    e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    if np_ > (os.cpu_count() or 1):
+        e["OMPI_MCA_mpi_yield_when_idle"] = "1"
+    return e
+
+
+class Run:
+    def __init__(self, rc, out, err, rank_codes):
+        self.rc, self.out, self.err, self.rank_codes = rc, out, err, rank_codes
+
+    def error_lines(self, prog):
+        return [l for l in self.err.splitlines() if l.startswith(prog + ":")]
+
+
+def run(prog, args, np_=2, cwd=None, timeout=None):
+    """Run apps/PROG under mpirun; every rank records its own exit status."""
+    exe = os.path.join(BUILD, "apps", prog)
+    with tempfile.TemporaryDirectory() as codes:
+        # Each rank writes its exit status to a file named after its rank.
+        script = 'x="$1"; shift; "$x" "$@"; rc=$?; echo $rc > "%s/$OMPI_COMM_WORLD_RANK"; exit $rc' % codes
+        cmd = [MPIEXEC, "-n", str(np_), "--oversubscribe", "sh", "-c", script, "sh", exe] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env(np_),
+                           timeout=timeout or TIMEOUT)
+        rank_codes = []
+        for r in range(np_):
+            try:
+                rank_codes.append(int(open(os.path.join(codes, str(r))).read()))
+            except (OSError, ValueError):
+                rank_codes.append(None)
+    return Run(p.returncode, p.stdout, p.stderr, rank_codes)
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def expect_exit(r, code, prog, what, needles=()):
+    """Every rank exits with CODE; on failure exactly one line 'prog: error: ...' mentioning NEEDLES."""
+    check(all(c == code for c in r.rank_codes), "%s: exit codes %s, expected %d on every rank\n%s" %
+          (what, r.rank_codes, code, r.err))
+    if code != 0:
+        lines = r.error_lines(prog)
+        check(len(lines) == 1 and lines[0].startswith(prog + ": error: "),
+              "%s: expected one error line, got %r" % (what, lines))
+        for n in needles:
+            check(any(n in l for l in lines), "%s: error line lacks %r: %r" % (what, n, lines))
+
+
+def finish():
+    print("%d failure(s)" % failures)
+    sys.exit(1 if failures else 0)
