@@ -7,7 +7,18 @@ np=${COHORT_DEMO_NP:-2}
 b=${BUILDDIR:-.}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 [ "$np" -gt "$(nproc)" ] && export OMPI_MCA_mpi_yield_when_idle=1
-run() { echo "\$ mpirun -n $np $*" | sed "s|$b/||g"; "$MPIEXEC" -n "$np" --oversubscribe "$@"; }
+dir=$(mktemp -d "${TMPDIR:-/tmp}/cohort-demo.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+run() {
+    echo
+    echo "\$ mpirun -n $np $*" | sed "s|$b/[a-z]*/||g; s|$dir/||g"
+    "$MPIEXEC" -n "$np" --oversubscribe "$@"
+}
 
-echo "== Cohort demo: $np MPI ranks"
+echo "== Cohort demo: $np MPI ranks, files in a temporary directory"
+run "$b/apps/cohort-gen" --output "$dir/demo.h5:/events" --rows 2000000 --table --no-progress \
+    --column key:int64:zipf:0:1000000 --column value:double:normal --column weight:float:uniform:0:1
+run "$b/apps/cohort-gen" --output "$dir/demo.h5:/matrix" --rows 100000 --cols 4 --gzip 4 --append --no-progress
+run "$b/apps/cohort-info" "$dir/demo.h5"
+run "$b/apps/cohort-info" "$dir/demo.h5:/events/key" --ranks 4
 run "$b/examples/bucket_sort" 4000000

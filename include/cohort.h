@@ -254,7 +254,8 @@ typedef struct cohort_table cohort_table;
 int cohort_table_create(cohort_ctx *ctx, int64_t rows, cohort_table **table);
 /**
  * Add a column of @type (and @width bytes per element for COHORT_BYTES,
- * ignored otherwise), zero-filled, and return a view of it in @column
+ * ignored otherwise), its contents undefined (like malloc: the caller or
+ * the operation fills it), and return a view of it in @column
  * (may be NULL).  Names are unique within a table.  Not collective.
  * Memory: rows × width bytes.
  */

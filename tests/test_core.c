@@ -214,7 +214,8 @@ static void test_tables(void)
     CU_ASSERT_EQUAL(got.type, COHORT_INT64);
     CU_ASSERT_EQUAL(got.count, 1000);
     CU_ASSERT_PTR_EQUAL(got.data, k.data);
-    CU_ASSERT_EQUAL(((int64_t *)k.data)[999], 0); /* zero-filled */
+    ((int64_t *)k.data)[999] = 42; /* the whole column is writable */
+    CU_ASSERT_EQUAL(((int64_t *)cohort_table_column(t, 0).data)[999], 42);
     CU_ASSERT_EQUAL(cohort_table_column(t, 1).width, 16);
     CU_ASSERT_EQUAL(cohort_table_column(t, 12).type, 0);
     CU_ASSERT_EQUAL(cohort_table_column(t, -1).type, 0);

@@ -66,7 +66,7 @@ int cohort_table_add_column(cohort_table *t, const char *name, cohort_type type,
     }
     char *own = strdup(name);
     void *data = NULL;
-    int st = own ? cohort__calloc(ctx, bytes, name, &data)
+    int st = own ? cohort__alloc(ctx, bytes, name, &data)
                  : COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming a column");
     if (st != COHORT_OK) {
         free(own);

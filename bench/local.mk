@@ -1,0 +1,7 @@
+# Benchmarks: programs built with the tree, scripts that run them beside
+# their baselines (speed is measured here, never asserted in tests).
+noinst_PROGRAMS += bench/bench_read
+bench_bench_read_SOURCES = bench/bench_read.c
+bench_bench_read_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
+bench_bench_read_LDADD = lib/libcohort.la $(HDF5_LIBS)
+EXTRA_DIST += bench/read.sh bench/h5py_read.py
