@@ -318,6 +318,52 @@ int cohort_exchange(cohort_ctx *ctx, const void *sendbuf, const int64_t *sendcou
                     void *recvbuf, const int64_t *recvcounts, size_t elem_size);
 
 /* ------------------------------------------------------------------------ */
+/* Sorting and selection                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** Options of cohort_sort() and cohort_select(); a NULL pointer means all zero. */
+typedef struct cohort_sort_options {
+    int descending; /**< largest first (NaN still last) */
+    int verify;     /**< prove the result: order within and across ranks, and an
+                         order-independent checksum of the rows before and after;
+                         COHORT_ERR_VERIFY if the proof fails.  Costs one pass. */
+} cohort_sort_options;
+
+/**
+ * Sort the rows of @keys, with @npayloads payload columns travelling along,
+ * globally over the context's ranks, in place.
+ *
+ * Keys: any integer type, float, double, or fixed-length byte strings
+ * (compared as unsigned bytes, NUL-padded).  Floats: NaN sorts last in both
+ * directions and -0.0 equals +0.0, as in numpy; every bit pattern is kept.
+ * Stable: equal keys keep their global input order (rank, then index).
+ * Exactly balanced: every rank keeps its row count; rank 0 holds the first
+ * keys->count rows of the global order, rank 1 the next, and so on.  Any
+ * number of ranks, ranks without rows, more ranks than rows.
+ * With @index (NULL or room for keys->count values) each output row also
+ * gets its row's original global index (an argsort).
+ *
+ * Collective; key type, payload types and options equal on every rank.
+ * Memory per rank: 2 × rows × (key width + payload widths [+ 8 with
+ * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p).
+ * Communication: O(p) per rank and round for the splitters (a few rounds),
+ * then one all-to-all of the records.
+ */
+int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, int npayloads, int64_t *index,
+                const cohort_sort_options *opts);
+
+/**
+ * Selection: the keys at global positions @positions[0..m) (0-based, in
+ * [0, N)) of the sorted order of the ranks' @keys, written to @out (m
+ * values of the key type, equal on every rank).  NaN sorts last.  The keys
+ * are not modified.  Quantiles and medians build on it.
+ * Collective; @m and @positions equal on every rank.
+ * Memory per rank: 2 × rows × key width (a sorted local copy), plus O(m).
+ */
+int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *positions, int m,
+                  const cohort_sort_options *opts, void *out);
+
+/* ------------------------------------------------------------------------ */
 /* Synthetic data                                                            */
 /* ------------------------------------------------------------------------ */
 

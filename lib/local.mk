@@ -33,3 +33,15 @@ lib_libcohort_la_SOURCES += \
 # Node-local kernels.
 lib_libcohort_la_SOURCES += \
 	lib/kernels/generate.c
+lib_libcohort_la_SOURCES += \
+	lib/kernels/kernels.h \
+	lib/kernels/checksum.c \
+	lib/kernels/keys.c \
+	lib/kernels/merge.c \
+	lib/kernels/radix_sort.c
+
+# Collective operations.
+lib_libcohort_la_SOURCES += \
+	lib/ops/ops.h \
+	lib/ops/select.c \
+	lib/ops/sort.c

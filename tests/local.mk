@@ -1,6 +1,9 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
 EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py
 
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = $(PY_RUNNER)
+
 if HAVE_CUNIT
 check_LIBRARIES += tests/libharness.a
 tests_libharness_a_SOURCES = tests/harness.c tests/harness.h
@@ -36,11 +39,15 @@ tests_test_io_gen2_CPPFLAGS = $(T_CPP) $(HDF5_CFLAGS) -DCOHORT_TEST_FCOLL='"dyna
 tests_test_io_gen2_LDADD = $(T_LIBS) $(HDF5_LIBS)
 tests_test_io_gen2_LDFLAGS = $(T_LINK)
 
-TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2
+check_PROGRAMS += tests/test_sort
+tests_test_sort_SOURCES = tests/test_sort.c
+tests_test_sort_CPPFLAGS = $(T_CPP)
+tests_test_sort_LDADD = $(T_LIBS)
+tests_test_sort_LDFLAGS = $(T_LINK)
+
+TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2 tests/test_sort
 
 # Program-level tests in Python (numpy/h5py oracles); they run mpirun themselves.
-TEST_EXTENSIONS = .py
-PY_LOG_COMPILER = $(PY_RUNNER)
 AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SRCDIR='$(abs_top_srcdir)/tests' \
 	MPIEXEC='$(MPIEXEC)' TEST_PYTHON='$(TEST_PYTHON)' PYTHONPATH='$(abs_top_srcdir)/tests'; \
 	export COHORT_TEST_BUILDDIR COHORT_TEST_SRCDIR MPIEXEC TEST_PYTHON PYTHONPATH;

@@ -71,13 +71,13 @@ int cohort__agree_min(cohort_ctx *ctx, int local_status, int64_t *mins, int n)
 {
     /* The lowest failing rank decides, so the outcome is deterministic and
      * its message (the root cause, usually) is the one everybody reports. */
-    int64_t in[9], out[9];
+    int64_t in[17], out[17];
     in[0] = local_status < 0 ? ctx->rank : INT64_MAX;
     for (int i = 0; i < n; i++)
         in[1 + i] = mins[i];
     if (local_status < 0 && ctx->errmsg[0] == '\0')
         cohort__fail(ctx, local_status, "%s", cohort_strerror(local_status));
-    if (n < 0 || n > 8 ||
+    if (n < 0 || n > 16 ||
         MPI_Allreduce(in, out, 1 + n, MPI_INT64_T, MPI_MIN, ctx->comm) != MPI_SUCCESS) {
         /* Without a working communicator no agreement is possible; every
          * rank that gets here reports MPI failure. */

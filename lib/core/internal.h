@@ -69,7 +69,7 @@ int cohort__agree(cohort_ctx *ctx, int local_status);
 
 /* The same agreement, folding @n small values into its one MPI_Allreduce:
  * on return (when all succeeded) mins[i] is the minimum of mins[i] over
- * ranks.  Negate a value to get its maximum.  @n <= 8. */
+ * ranks.  Negate a value to get its maximum.  @n <= 16. */
 int cohort__agree_min(cohort_ctx *ctx, int local_status, int64_t *mins, int n);
 
 /* Clear the recorded message at the start of a public collective. */

@@ -1,0 +1,85 @@
+/*
+ * kernels.h — node-local building blocks of the operations, with no MPI:
+ * order-preserving key encodings, radix sort and merging of fixed-size
+ * records, row checksums.  Never installed.
+ *
+ * A "record" is R bytes: an encoded key of kw bytes at offset 0, then
+ * whatever travels with it (payload bytes, indices).  Encoded keys compare
+ * as unsigned integers (kw = 1, 2, 4, 8; stored in native byte order) or,
+ * for byte strings, with memcmp (any kw).
+ */
+#ifndef COHORT_KERNELS_H
+#define COHORT_KERNELS_H
+
+#include "../core/internal.h"
+
+#include <string.h>
+
+typedef struct rec_layout {
+    size_t R;     /* bytes per record */
+    size_t kw;    /* bytes of the encoded key at offset 0 */
+    bool bytes;   /* compare keys with memcmp (strings) rather than as unsigned integers */
+} rec_layout;
+
+/* -1, 0, 1 as the key of record @a is below, equal to, above @b's. */
+static inline int cohort__key_cmp(const rec_layout *L, const void *a, const void *b)
+{
+    if (L->bytes)
+        return memcmp(a, b, L->kw);
+    switch (L->kw) {
+    case 1: { uint8_t x = *(const uint8_t *)a, y = *(const uint8_t *)b; return (x > y) - (x < y); }
+    case 2: { uint16_t x, y; memcpy(&x, a, 2); memcpy(&y, b, 2); return (x > y) - (x < y); }
+    case 4: { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); return (x > y) - (x < y); }
+    default: { uint64_t x, y; memcpy(&x, a, 8); memcpy(&y, b, 8); return (x > y) - (x < y); }
+    }
+}
+
+/* ---- keys.c: order-preserving encodings -------------------------------- */
+
+/* The encoded key width of a column's keys (its element width). */
+size_t cohort__key_width(const cohort_column *keys);
+
+/* Whether a float/double column holds -0.0 or NaN, whose bits the
+ * encoding does not keep (both zeros encode alike, all NaNs as the
+ * largest key); such keys must travel as a payload too. */
+bool cohort__key_lossy(const cohort_column *keys);
+
+/* Encode keys[i] into the first kw bytes of record i (stride R).
+ * Ascending or descending; NaN encodes as the largest key either way. */
+void cohort__keys_encode(const cohort_column *keys, bool descending, void *records, size_t R);
+
+/* Decode the keys of @n records (stride R) back into @out (the column's type). */
+void cohort__keys_decode(const cohort_column *like, bool descending, const void *records, size_t R, int64_t n,
+                         void *out);
+
+/* ---- radix_sort.c -------------------------------------------------------- */
+
+/* Stable LSD radix sort of @n records in @a, using @tmp (n × R bytes) as
+ * scratch; digits whose value is the same in every record are skipped.
+ * Returns the buffer holding the sorted records (a or tmp), or NULL when
+ * the histograms (kw × 2 KiB) cannot be allocated. */
+void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n);
+
+/* ---- merge.c --------------------------------------------------------------- */
+
+/* Stable merge of @nruns sorted runs laid out one after another in @a
+ * (run k has counts[k] records): equal keys keep run order.  Uses @tmp
+ * (as large as a).  Returns the buffer holding the result (a or tmp), or
+ * NULL when O(nruns) bookkeeping cannot be allocated. */
+void *cohort__merge_runs(const rec_layout *L, void *a, void *tmp, const int64_t *counts, int nruns);
+
+/* Index of the first record (of @n, sorted) whose key is >= @key
+ * (strict = false) or > @key (strict = true). */
+int64_t cohort__lower_bound(const rec_layout *L, const void *recs, int64_t n, const void *key, bool strict);
+
+/* ---- checksum.c ------------------------------------------------------------ */
+
+/* Order-independent checksum of rows: the sum over rows of a 128-bit mix
+ * of each row's bytes (keys, then each column's bytes).  Two multisets of
+ * rows differ in their checksums except with probability about 2^-64. */
+typedef struct cohort_checksum {
+    uint64_t a, b;
+} cohort_checksum;
+void cohort__checksum_rows(const cohort_column *cols, int ncols, cohort_checksum *sum);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * keys.c — order-preserving encodings of keys as unsigned integers.
+ *
+ * Signed integers: flip the sign bit.  IEEE floats: positive values flip
+ * the sign bit, negative values flip every bit; -0.0 encodes as +0.0
+ * (numpy compares them equal, so a stable sort keeps their input order)
+ * and every NaN as the largest key, so NaNs sort last.  Descending order
+ * inverts every bit of the ascending encoding, except NaN, which stays
+ * largest.  Byte strings are their own encoding (memcmp order).
+ */
+#include "kernels.h"
+
+#include <math.h>
+
+size_t cohort__key_width(const cohort_column *keys) { return keys->width; }
+
+bool cohort__key_lossy(const cohort_column *k)
+{
+    if (k->type == COHORT_DOUBLE) {
+        const double *x = k->data;
+        for (int64_t i = 0; i < k->count; i++)
+            if (x[i] != x[i] || (x[i] == 0 && signbit(x[i])))
+                return true;
+    } else if (k->type == COHORT_FLOAT) {
+        const float *x = k->data;
+        for (int64_t i = 0; i < k->count; i++)
+            if (x[i] != x[i] || (x[i] == 0 && signbit(x[i])))
+                return true;
+    }
+    return false;
+}
+
+static inline uint64_t enc_f64(double v, bool desc)
+{
+    if (v != v)
+        return UINT64_MAX;
+    if (v == 0)
+        v = 0; /* -0.0 as +0.0 */
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    u = (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
+    return desc ? ~u - 1 : u; /* ~u - 1: below NaN's UINT64_MAX */
+}
+
+static inline uint32_t enc_f32(float v, bool desc)
+{
+    if (v != v)
+        return UINT32_MAX;
+    if (v == 0)
+        v = 0;
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    u = (u >> 31) ? ~u : u | ((uint32_t)1 << 31);
+    return desc ? ~u - 1 : u;
+}
+
+#define ENCODE(T, U, expr)                                                    \
+    do {                                                                      \
+        const T *x = keys->data;                                              \
+        for (int64_t i = 0; i < n; i++) {                                     \
+            U u = (expr);                                                     \
+            memcpy(out + (size_t)i * R, &u, sizeof u);                        \
+        }                                                                     \
+    } while (0)
+
+void cohort__keys_encode(const cohort_column *keys, bool desc, void *records, size_t R)
+{
+    unsigned char *out = records;
+    int64_t n = keys->count;
+    uint8_t m8 = desc ? UINT8_MAX : 0;
+    uint16_t m16 = desc ? UINT16_MAX : 0;
+    uint32_t m32 = desc ? UINT32_MAX : 0;
+    uint64_t m64 = desc ? UINT64_MAX : 0;
+    switch (keys->type) {
+    case COHORT_INT8: ENCODE(int8_t, uint8_t, (uint8_t)((uint8_t)x[i] ^ 0x80u) ^ m8); break;
+    case COHORT_INT16: ENCODE(int16_t, uint16_t, (uint16_t)((uint16_t)x[i] ^ 0x8000u) ^ m16); break;
+    case COHORT_INT32: ENCODE(int32_t, uint32_t, ((uint32_t)x[i] ^ 0x80000000u) ^ m32); break;
+    case COHORT_INT64: ENCODE(int64_t, uint64_t, ((uint64_t)x[i] ^ ((uint64_t)1 << 63)) ^ m64); break;
+    case COHORT_UINT8: ENCODE(uint8_t, uint8_t, x[i] ^ m8); break;
+    case COHORT_UINT16: ENCODE(uint16_t, uint16_t, x[i] ^ m16); break;
+    case COHORT_UINT32: ENCODE(uint32_t, uint32_t, x[i] ^ m32); break;
+    case COHORT_UINT64: ENCODE(uint64_t, uint64_t, x[i] ^ m64); break;
+    case COHORT_FLOAT: ENCODE(float, uint32_t, enc_f32(x[i], desc)); break;
+    case COHORT_DOUBLE: ENCODE(double, uint64_t, enc_f64(x[i], desc)); break;
+    case COHORT_BYTES: {
+        const unsigned char *x = keys->data;
+        size_t w = keys->width;
+        for (int64_t i = 0; i < n; i++) {
+            unsigned char *o = out + (size_t)i * R;
+            memcpy(o, x + (size_t)i * w, w);
+            if (desc)
+                for (size_t b = 0; b < w; b++)
+                    o[b] = (unsigned char)~o[b];
+        }
+        break;
+    }
+    }
+}
+
+static inline double dec_f64(uint64_t u, bool desc)
+{
+    if (u == UINT64_MAX)
+        return NAN;
+    if (desc)
+        u = ~(u + 1);
+    u = (u >> 63) ? u & ~((uint64_t)1 << 63) : ~u;
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+static inline float dec_f32(uint32_t u, bool desc)
+{
+    if (u == UINT32_MAX)
+        return NAN;
+    if (desc)
+        u = ~(u + 1);
+    u = (u >> 31) ? u & ~((uint32_t)1 << 31) : ~u;
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
+#define DECODE(T, U, expr)                                                    \
+    do {                                                                      \
+        T *x = out;                                                           \
+        for (int64_t i = 0; i < n; i++) {                                     \
+            U u;                                                              \
+            memcpy(&u, in + (size_t)i * R, sizeof u);                         \
+            x[i] = (T)(expr);                                                 \
+        }                                                                     \
+    } while (0)
+
+void cohort__keys_decode(const cohort_column *like, bool desc, const void *records, size_t R, int64_t n, void *out)
+{
+    const unsigned char *in = records;
+    uint8_t m8 = desc ? UINT8_MAX : 0;
+    uint16_t m16 = desc ? UINT16_MAX : 0;
+    uint32_t m32 = desc ? UINT32_MAX : 0;
+    uint64_t m64 = desc ? UINT64_MAX : 0;
+    switch (like->type) {
+    case COHORT_INT8: DECODE(int8_t, uint8_t, (uint8_t)(u ^ m8) ^ 0x80u); break;
+    case COHORT_INT16: DECODE(int16_t, uint16_t, (uint16_t)(u ^ m16) ^ 0x8000u); break;
+    case COHORT_INT32: DECODE(int32_t, uint32_t, (u ^ m32) ^ 0x80000000u); break;
+    case COHORT_INT64: DECODE(int64_t, uint64_t, (u ^ m64) ^ ((uint64_t)1 << 63)); break;
+    case COHORT_UINT8: DECODE(uint8_t, uint8_t, u ^ m8); break;
+    case COHORT_UINT16: DECODE(uint16_t, uint16_t, u ^ m16); break;
+    case COHORT_UINT32: DECODE(uint32_t, uint32_t, u ^ m32); break;
+    case COHORT_UINT64: DECODE(uint64_t, uint64_t, u ^ m64); break;
+    case COHORT_FLOAT: DECODE(float, uint32_t, dec_f32(u, desc)); break;
+    case COHORT_DOUBLE: DECODE(double, uint64_t, dec_f64(u, desc)); break;
+    case COHORT_BYTES: {
+        unsigned char *x = out;
+        size_t w = like->width;
+        for (int64_t i = 0; i < n; i++) {
+            memcpy(x + (size_t)i * w, in + (size_t)i * R, w);
+            if (desc)
+                for (size_t b = 0; b < w; b++)
+                    x[(size_t)i * w + b] = (unsigned char)~x[(size_t)i * w + b];
+        }
+        break;
+    }
+    }
+}

@@ -1,0 +1,82 @@
+/*
+ * merge.c — stable merging of sorted runs of records, and binary search.
+ *
+ * Runs are merged pairwise, neighbours first ((0,1), (2,3), …), for
+ * ceil(log2 runs) passes over the data; the left run wins ties, so equal
+ * keys keep the order of the runs (the sort's runs arrive in rank order,
+ * which makes the whole sort stable).
+ */
+#include "kernels.h"
+
+#include <stdlib.h>
+
+static void merge2(const rec_layout *L, const unsigned char *x, int64_t nx, const unsigned char *y, int64_t ny,
+                   unsigned char *out)
+{
+    size_t R = L->R;
+    int64_t i = 0, j = 0;
+    while (i < nx && j < ny) {
+        const unsigned char *a = x + (size_t)i * R, *b = y + (size_t)j * R;
+        if (cohort__key_cmp(L, b, a) < 0) {
+            memcpy(out, b, R);
+            j++;
+        } else {
+            memcpy(out, a, R);
+            i++;
+        }
+        out += R;
+    }
+    memcpy(out, x + (size_t)i * R, (size_t)(nx - i) * R);
+    out += (size_t)(nx - i) * R;
+    memcpy(out, y + (size_t)j * R, (size_t)(ny - j) * R);
+}
+
+void *cohort__merge_runs(const rec_layout *L, void *a, void *tmp, const int64_t *counts, int nruns)
+{
+    size_t R = L->R;
+    /* Run lengths of the current pass, merged in place of the array. */
+    int64_t *len = malloc((size_t)(nruns > 0 ? nruns : 1) * sizeof *len);
+    if (len == NULL)
+        return NULL;
+    int m = 0;
+    for (int k = 0; k < nruns; k++)
+        if (counts[k] > 0)
+            len[m++] = counts[k];
+    unsigned char *src = a, *dst = tmp;
+    while (m > 1) {
+        size_t off = 0;
+        int out = 0;
+        for (int k = 0; k < m; k += 2) {
+            if (k + 1 < m) {
+                merge2(L, src + off, len[k], src + off + (size_t)len[k] * R, len[k + 1], dst + off);
+                len[out++] = len[k] + len[k + 1];
+                off += (size_t)(len[k] + len[k + 1]) * R;
+            } else {
+                memcpy(dst + off, src + off, (size_t)len[k] * R);
+                len[out++] = len[k];
+                off += (size_t)len[k] * R;
+            }
+        }
+        m = out;
+        unsigned char *t = src;
+        src = dst;
+        dst = t;
+    }
+    free(len);
+    return src;
+}
+
+int64_t cohort__lower_bound(const rec_layout *L, const void *recs, int64_t n, const void *key, bool strict)
+{
+    const unsigned char *r = recs;
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int c = cohort__key_cmp(L, r + (size_t)mid * L->R, key);
+        if (c < 0 || (strict && c == 0))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

@@ -1,0 +1,27 @@
+/*
+ * ops.h — internals shared by the collective operations.  Never installed.
+ */
+#ifndef COHORT_OPS_H
+#define COHORT_OPS_H
+
+#include "../kernels/kernels.h"
+
+/*
+ * Distributed selection over records sorted on every rank (layout @L, @n
+ * local records).  For each of the @m global positions targets[k] (in
+ * [0, N], N the global count) find the local split pos[k]: the number of
+ * this rank's records that come before global position targets[k] in the
+ * stable global order (ties broken by rank).  When @keys_out is not NULL it
+ * receives the encoded key at each position (kw bytes each; zero when the
+ * position is N).  Exact; no data is gathered: each round is three small
+ * reductions of O(m), and each round shrinks the largest candidate range.
+ * Collective; @m and targets equal on every rank.
+ */
+int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs, int64_t n, const int64_t *targets,
+                          int m, int64_t *pos, void *keys_out);
+
+/* For tests: called by cohort_sort just before it verifies its result, so
+ * that a planted corruption can be shown to be caught.  NULL normally. */
+extern void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *payloads, int npayloads);
+
+#endif
