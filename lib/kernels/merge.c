@@ -47,15 +47,13 @@ void *cohort__merge_runs(const rec_layout *L, void *a, void *tmp, const int64_t 
         size_t off = 0;
         int out = 0;
         for (int k = 0; k < m; k += 2) {
-            if (k + 1 < m) {
-                merge2(L, src + off, len[k], src + off + (size_t)len[k] * R, len[k + 1], dst + off);
-                len[out++] = len[k] + len[k + 1];
-                off += (size_t)(len[k] + len[k + 1]) * R;
-            } else {
-                memcpy(dst + off, src + off, (size_t)len[k] * R);
-                len[out++] = len[k];
-                off += (size_t)len[k] * R;
-            }
+            int64_t a = len[k], b = k + 1 < m ? len[k + 1] : 0; /* read before len[out] is written */
+            if (b > 0)
+                merge2(L, src + off, a, src + off + (size_t)a * R, b, dst + off);
+            else
+                memcpy(dst + off, src + off, (size_t)a * R);
+            len[out++] = a + b;
+            off += (size_t)(a + b) * R;
         }
         m = out;
         unsigned char *t = src;
