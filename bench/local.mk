@@ -5,3 +5,6 @@ bench_bench_read_SOURCES = bench/bench_read.c
 bench_bench_read_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 bench_bench_read_LDADD = lib/libcohort.la $(HDF5_LIBS)
 EXTRA_DIST += bench/read.sh bench/h5py_read.py
+noinst_PROGRAMS += bench/bench_sort
+bench_bench_sort_SOURCES = bench/bench_sort.c
+bench_bench_sort_LDADD = lib/libcohort.la -lm

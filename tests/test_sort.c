@@ -200,6 +200,15 @@ static void test_distributions(void)
     }
 }
 
+/* Large enough per rank for the radix sort's bucket pass (>= 64Ki records). */
+static void test_large_local(void)
+{
+    check_sort(COHORT_INT64, 0, D_UNIFORM, C_EVEN, 300007, false, false);
+    check_sort(COHORT_DOUBLE, 0, D_SPECIAL, C_EVEN, 300007, true, true);
+    check_sort(COHORT_UINT32, 0, D_ZIPF, C_SKEWED, 200003, false, true);
+    check_sort(COHORT_INT16, 0, D_UNIFORM, C_ONE_RANK, 200003, true, false);
+}
+
 static void test_layouts(void)
 {
     for (layout c = C_EVEN; c <= C_TINY; c++) {
@@ -338,6 +347,7 @@ int main(int argc, char **argv)
     static const t_test tests[] = {
         {"every key type, both directions, with payloads and argsort", test_types},
         {"distributions: uniform, sorted, reverse, equal, two-valued, zipf, narrow", test_distributions},
+        {"large local inputs", test_large_local},
         {"layouts: one rank holds all, empty ranks, skew, more ranks than rows", test_layouts},
         {"NaN, -0.0, +0.0, infinities", test_special_floats},
         {"empty input", test_empty},

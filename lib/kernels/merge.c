@@ -15,6 +15,17 @@ static void merge2(const rec_layout *L, const unsigned char *x, int64_t nx, cons
 {
     size_t R = L->R;
     int64_t i = 0, j = 0;
+    if (R == 8 && L->kw == 8 && !L->bytes) { /* bare 64-bit keys: branch-free selection */
+        const uint64_t *a = (const uint64_t *)x, *b = (const uint64_t *)y;
+        uint64_t *o = (uint64_t *)out;
+        while (i < nx && j < ny) {
+            bool right = b[j] < a[i];
+            *o++ = right ? b[j] : a[i];
+            j += right;
+            i += !right;
+        }
+        out = (unsigned char *)o;
+    }
     while (i < nx && j < ny) {
         const unsigned char *a = x + (size_t)i * R, *b = y + (size_t)j * R;
         if (cohort__key_cmp(L, b, a) < 0) {
