@@ -34,8 +34,10 @@ def run(prog, args, np_=2, cwd=None, timeout=None):
     """Run apps/PROG under mpirun; every rank records its own exit status."""
     exe = os.path.join(BUILD, "apps", prog)
     with tempfile.TemporaryDirectory() as codes:
-        # Each rank writes its exit status to a file named after its rank.
-        script = 'x="$1"; shift; "$x" "$@"; rc=$?; echo $rc > "%s/$OMPI_COMM_WORLD_RANK"; exit $rc' % codes
+        # Each rank writes its exit status to a file named after its rank, and
+        # exits 0 itself, so that mpirun does not kill the other ranks before
+        # they have recorded theirs.
+        script = 'x="$1"; shift; "$x" "$@"; rc=$?; echo $rc > "%s/$OMPI_COMM_WORLD_RANK"; exit 0' % codes
         cmd = [MPIEXEC, "-n", str(np_), "--oversubscribe", "sh", "-c", script, "sh", exe] + list(args)
         p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env(np_),
                            timeout=timeout or TIMEOUT)
@@ -45,7 +47,8 @@ def run(prog, args, np_=2, cwd=None, timeout=None):
                 rank_codes.append(int(open(os.path.join(codes, str(r))).read()))
             except (OSError, ValueError):
                 rank_codes.append(None)
-    return Run(p.returncode, p.stdout, p.stderr, rank_codes)
+    rc = p.returncode or max((c for c in rank_codes if c is not None), default=-1)
+    return Run(rc, p.stdout, p.stderr, rank_codes)
 
 
 def check(cond, what):

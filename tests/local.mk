@@ -1,5 +1,5 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
-EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py
+EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py tests/test_sort_app.py
 
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = $(PY_RUNNER)
@@ -51,7 +51,7 @@ TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io
 AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SRCDIR='$(abs_top_srcdir)/tests' \
 	MPIEXEC='$(MPIEXEC)' TEST_PYTHON='$(TEST_PYTHON)' PYTHONPATH='$(abs_top_srcdir)/tests'; \
 	export COHORT_TEST_BUILDDIR COHORT_TEST_SRCDIR MPIEXEC TEST_PYTHON PYTHONPATH;
-TESTS += tests/test_gen_info.py
+TESTS += tests/test_gen_info.py tests/test_sort_app.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""cohort-sort as users run it, against numpy/Python stable sorts on files
+written by h5py, pandas and netCDF-4: every type, both directions, payloads,
+argsort, globs; identical output bytes at every rank count; bad inputs."""
+import math
+import os
+import subprocess
+import tempfile
+
+import h5py
+import numpy as np
+
+from apptest import NPS, SRC, check, expect_exit, finish, run
+
+tmp = tempfile.mkdtemp(prefix="cohort-sort-")
+fx = os.path.join(tmp, "fx")
+subprocess.run([os.environ.get("TEST_PYTHON", "python3"), os.path.join(SRC, "fixtures.py"), fx], check=True,
+               env={k: v for k, v in os.environ.items() if not k.startswith("OMPI_")})
+
+# Special floats: NaN (both signs), -0.0, +0.0, infinities, duplicates.
+special = np.array([np.nan, -0.0, 0.0, np.inf, -np.inf, 1.5, -1.5, 0.0, -np.nan, 2.0] * 101, dtype="f8")
+with h5py.File(os.path.join(fx, "special.h5"), "w") as f:
+    f["x"] = special
+    f["f"] = special.astype("f4")
+    f["i"] = np.arange(len(special), dtype=np.int32)
+
+
+def expected_order(x, desc):
+    n = len(x)
+    if x.dtype.kind == "f":
+        key = lambda i: (math.isnan(x[i]), -x[i] if desc else x[i])  # noqa: E731
+        return sorted(range(n), key=key)
+    if x.dtype.kind in "iu":
+        return sorted(range(n), key=lambda i: -int(x[i]) if desc else int(x[i]))
+    return sorted(range(n), key=lambda i: bytes(x[i]).ljust(x.dtype.itemsize, b"\0"), reverse=desc)
+
+
+def load(path, dset):
+    with h5py.File(path, "r") as f:
+        return f[dset][...]
+
+
+def read_ref(ref):
+    """numpy view of a reference (file or glob, dataset, member)."""
+    import glob
+    fpart, dpart = ref.split(":/", 1)
+    dset, _, member = dpart.partition("#")
+    parts = []
+    for name in sorted(glob.glob(fpart), key=lambda s: s.encode()):
+        with h5py.File(name, "r") as f:
+            d = f["/" + dset][...]
+            parts.append(d[member] if member else d)
+    return np.concatenate(parts)
+
+
+cases = [
+    ("types.h5:/i8_le", None), ("types.h5:/u16_be", None), ("types.h5:/i32_be", None),
+    ("types.h5:/u64_le", None), ("types.h5:/i64_be", None), ("types.h5:/f32_be", None),
+    ("types.h5:/f64_le", None), ("plain.h5:/s", None), ("pandas.h5:/df/table#s", "pandas.h5:/df/table#b"),
+    ("pandas.h5:/df/table#a", "pandas.h5:/df/table#s"), ("part-*.h5:/x", None), ("netcdf.nc:/temp", None),
+    ("special.h5:/x", "special.h5:/i"), ("special.h5:/f", "special.h5:/i"), ("layout.h5:/data/gz", "matrix.h5:/m"),
+]
+for src, payload in cases:
+    x = read_ref(os.path.join(fx, src))
+    for desc in (False, True):
+        order = np.array(expected_order(x, desc), dtype=np.int64)
+        outputs = []
+        for np_ in NPS:
+            out = os.path.join(tmp, "o-%d.h5" % np_)
+            args = ["--input", os.path.join(fx, src), "--output", out + ":/r/k", "--index", "idx", "--verify",
+                    "--force", "--no-progress"]
+            if payload:
+                args += ["--with", os.path.join(fx, payload)]
+            if desc:
+                args.append("--descending")
+            r = run("cohort-sort", args, np_=np_)
+            expect_exit(r, 0, "cohort-sort", "sort %s desc=%s at %d ranks" % (src, desc, np_))
+            if r.rc:
+                continue
+            with h5py.File(out, "r") as f:
+                k, idx = f["/r/k"][...], f["/r/idx"][...]
+                pay = f["/r/" + payload.split("#")[-1].split("/")[-1]][...] if payload else None
+            what = "%s desc=%s at %d ranks" % (src, desc, np_)
+            check(np.array_equal(idx, order), what + ": argsort index")
+            check(k.dtype == x.dtype and k.view(np.uint8).tobytes() == x[order].view(np.uint8).tobytes(),
+                  what + ": keys bit for bit")
+            if payload:
+                pv = read_ref(os.path.join(fx, payload))
+                check(pay.shape == pv.shape and np.array_equal(pay, pv[order]), what + ": payload rows")
+            outputs.append(tuple(load(out, d).tobytes() for d in ("/r/k", "/r/idx")))
+        check(all(o == outputs[0] for o in outputs), "%s desc=%s: output differs between rank counts" % (src, desc))
+
+# A generated dataset larger than a block, zipf and uniform, sorted at 2 ranks and compared to numpy.sort.
+r = run("cohort-gen", ["--output", os.path.join(tmp, "big.h5") + ":/x", "--rows", "300001", "--type", "int64",
+                       "--dist", "zipf", "--no-progress"], np_=2)
+r = run("cohort-sort", ["--input", os.path.join(tmp, "big.h5") + ":/x", "--output",
+                        os.path.join(tmp, "big-sorted.h5") + ":/x", "--gzip", "1", "--no-progress"], np_=3)
+expect_exit(r, 0, "cohort-sort", "sort 300001 zipf keys with gzip output")
+check(np.array_equal(load(os.path.join(tmp, "big-sorted.h5"), "/x"), np.sort(load(os.path.join(tmp, "big.h5"), "/x"))),
+      "big zipf sort equals numpy.sort")
+
+# Bad inputs: documented exit codes, one line from rank 0, no output file.
+bad = os.path.join(tmp, "bad.h5")
+cases = [
+    (["--input", os.path.join(fx, "nope.h5") + ":/x"], 2, ["nope.h5"]),
+    (["--input", os.path.join(fx, "plain.h5") + ":/vlen"], 2, ["/vlen", "variable-length"]),
+    (["--input", os.path.join(fx, "matrix.h5") + ":/m"], 2, ["one column"]),
+    (["--input", os.path.join(fx, "plain.h5") + ":/x", "--with", os.path.join(fx, "plain.h5") + ":/tiny"], 2,
+     ["/tiny", "3 rows"]),
+    (["--input", os.path.join(fx, "plain.h5") + ":/x", "--with", os.path.join(fx, "types.h5") + ":/x"], 1, ["x"]),
+    (["--input", os.path.join(fx, "plain.h5") + ":/x", "--index", "x"], 1, ["x"]),
+    (["--output", bad + ":/x"], 1, ["--input"]),
+    (["--input", os.path.join(fx, "plain.h5") + ":/x", "--memory-budget", "2K"], 4, ["budget"]),
+]
+for args, code, needles in cases:
+    full = args + (["--output", bad + ":/x"] if "--output" not in args else []) + ["--no-progress"]
+    for np_ in (1, 3):
+        r = run("cohort-sort", full, np_=np_)
+        expect_exit(r, code, "cohort-sort", "bad input %s at %d ranks" % (args, np_), needles)
+        check(not os.path.exists(bad), "no output after %s" % args)
+r = run("cohort-sort", ["--input", os.path.join(fx, "plain.h5") + ":/x", "--output",
+                        os.path.join(tmp, "big.h5") + ":/x", "--no-progress"], np_=2)
+expect_exit(r, 3, "cohort-sort", "existing output", ["big.h5"])
+finish()
