@@ -45,7 +45,14 @@ tests_test_sort_CPPFLAGS = $(T_CPP)
 tests_test_sort_LDADD = $(T_LIBS)
 tests_test_sort_LDFLAGS = $(T_LINK)
 
-TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2 tests/test_sort
+check_PROGRAMS += tests/test_sort_large
+tests_test_sort_large_SOURCES = tests/test_sort_large.c
+tests_test_sort_large_CPPFLAGS = $(T_CPP)
+tests_test_sort_large_LDADD = $(T_LIBS)
+tests_test_sort_large_LDFLAGS = $(T_LINK)
+
+TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2 tests/test_sort \
+	tests/test_sort_large
 
 # Program-level tests in Python (numpy/h5py oracles); they run mpirun themselves.
 AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SRCDIR='$(abs_top_srcdir)/tests' \
