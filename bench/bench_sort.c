@@ -5,9 +5,12 @@
  * rank), keys/s overall and per rank, and peak memory.
  *
  *   mpirun -n 2 bench/bench_sort TYPE DIST N [repeats] [verify]
- *   TYPE int64|double; DIST uniform|zipf|equal|sorted
+ *   mpirun -n 2 bench/bench_sort FILE:/x - - [repeats] [verify]
+ *   TYPE int64|double; DIST uniform|zipf|constant|sorted (cohort_generate);
+ *   or the keys of an HDF5 dataset, read before the clock starts.
  */
 #include <cohort.h>
+#include <cohort_io.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -26,23 +29,44 @@ int main(int argc, char **argv)
     int repeats = argc > 4 ? atoi(argv[4]) : 3, verify = argc > 5 ? atoi(argv[5]) : 0;
     cohort_type t;
     cohort_dist d;
-    if (cohort_type_parse(tname, &t) != COHORT_OK || cohort_dist_parse(dname, &d) != COHORT_OK) {
-        if (rank == 0)
-            fprintf(stderr, "usage: bench_sort int64|double uniform|zipf|constant|sorted N [repeats] [verify]\n");
-        MPI_Abort(MPI_COMM_WORLD, 1);
-    }
     int64_t begin, n;
-    cohort_partition(N, p, rank, &begin, &n);
-    void *orig = malloc((size_t)n * 8 + 8), *keys = malloc((size_t)n * 8 + 8);
-    cohort_gen_spec g = {.dist = d, .min = 0, .max = t == COHORT_DOUBLE ? 1 : 1e15L, .seed = 1, .total_rows = N};
-    if (d == COHORT_DIST_ZIPF)
-        g.max = 1e6L;
-    cohort_column c = cohort_column_make("k", t, n, orig);
-    cohort_generate(&g, begin, &c);
+    void *orig, *keys;
+    cohort_column c;
+    cohort_table *table = NULL;
+    if (strstr(tname, ":/")) { /* keys from a file */
+        cohort_input *in = NULL;
+        if (cohort_input_open(ctx, tname, &in) != COHORT_OK || cohort_input_read_partition(ctx, in, &table) != COHORT_OK) {
+            if (rank == 0)
+                fprintf(stderr, "bench_sort: %s\n", cohort_errmsg(ctx));
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        N = cohort_input_rows(in);
+        c = cohort_table_column(table, 0);
+        t = c.type;
+        n = c.count;
+        orig = c.data;
+        tname = cohort_type_name(t);
+        dname = "file";
+        cohort_input_close(&in);
+    } else {
+        if (cohort_type_parse(tname, &t) != COHORT_OK || cohort_dist_parse(dname, &d) != COHORT_OK) {
+            if (rank == 0)
+                fprintf(stderr, "usage: bench_sort int64|double uniform|zipf|constant|sorted N [repeats] [verify]\n");
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        }
+        cohort_partition(N, p, rank, &begin, &n);
+        orig = malloc((size_t)n * 8 + 8);
+        cohort_gen_spec g = {.dist = d, .min = 0, .max = t == COHORT_DOUBLE ? 1 : 1e15L, .seed = 1, .total_rows = N};
+        if (d == COHORT_DIST_ZIPF)
+            g.max = 1e6L;
+        c = cohort_column_make("k", t, n, orig);
+        cohort_generate(&g, begin, &c);
+    }
+    keys = malloc((size_t)n * c.width + 8);
     double best = 1e30;
     cohort_sort_options o = {.verify = verify};
     for (int k = 0; k < repeats; k++) {
-        memcpy(keys, orig, (size_t)n * 8);
+        memcpy(keys, orig, (size_t)n * c.width);
         c.data = keys;
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = MPI_Wtime();
@@ -64,11 +88,11 @@ int main(int argc, char **argv)
         printf("cohort_sort %-6s %-8s ranks=%d keys=%lld verify=%d time=%.3fs rate=%.1f Mkeys/s (%.1f per rank) "
                "peak_rss=%.0f MB/rank\n",
                tname, dname, p, (long long)N, verify, best, N / best / 1e6, N / best / 1e6 / p, rss / 1024.0);
-        cohort_ctx_report_timings(ctx, stdout);
-    } else {
-        cohort_ctx_report_timings(ctx, NULL);
     }
-    free(orig);
+    if (table)
+        cohort_table_destroy(&table);
+    else
+        free(orig);
     free(keys);
     cohort_ctx_destroy(&ctx);
     MPI_Finalize();

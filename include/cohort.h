@@ -343,9 +343,13 @@ typedef struct cohort_sort_options {
  * With @index (NULL or room for keys->count values) each output row also
  * gets its row's original global index (an argsort).
  *
+ * On failure the columns hold the same rows, in an unspecified order.
+ *
  * Collective; key type, payload types and options equal on every rank.
  * Memory per rank: 2 × rows × (key width + payload widths [+ 8 with
- * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p).
+ * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p);
+ * keys alone (no payload, no index) are sorted in the caller's column plus
+ * one buffer of rows × key width.
  * Communication: O(p) per rank and round for the splitters (a few rounds),
  * then one all-to-all of the records.
  */

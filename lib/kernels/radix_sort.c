@@ -100,14 +100,17 @@ static unsigned char *lsd(const rec_layout *L, unsigned char *a, unsigned char *
 static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n)
 {
     size_t R = L->R, kw = L->kw;
-    uint64_t any = 0, all = ~(uint64_t)0;
+    uint64_t any = 0, all = ~(uint64_t)0, prev = 0;
+    bool sorted = true;
     for (int64_t i = 0; i < n; i++) {
         uint64_t k = load_key(a + (size_t)i * R, kw);
         any |= k, all &= k;
+        sorted &= k >= prev;
+        prev = k;
     }
     uint64_t varying = any ^ all;
-    if (varying == 0)
-        return a; /* all keys equal: already sorted, and stable */
+    if (varying == 0 || sorted)
+        return a; /* already in order (all equal, or sorted input): nothing to move */
     int high = 63 - __builtin_clzll(varying); /* highest bit that differs */
     int64_t *hist = malloc((size_t)((64 + DBITS - 1) / DBITS) * NB * sizeof *hist);
     if (hist == NULL)

@@ -150,6 +150,9 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     int64_t before = 0, total = 0, *starts = NULL, *sc = NULL;
     unsigned char *A = NULL, *B = NULL;
     size_t bytes = (size_t)n * R;
+    /* Bare keys are encoded in place: the caller's column is the first of
+     * the two buffers, halving the memory and one pass over it. */
+    bool in_place = R == kw;
     cohort_checksum sum_in = {0, 0}, sum_out = {0, 0};
     st = cohort_scan_int64(ctx, &n, &before, &total, 1);
     if (st != COHORT_OK)
@@ -158,7 +161,9 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         return COHORT_OK;
     size_t book = 4 * (size_t)(p + 1) * sizeof(int64_t) + 2 * (8 + kw);
     st = cohort__alloc(ctx, book, "sort bookkeeping", (void **)&starts);
-    if (st == COHORT_OK)
+    if (st == COHORT_OK && in_place)
+        A = keys->data;
+    else if (st == COHORT_OK)
         st = cohort__alloc(ctx, bytes, "sort records", (void **)&A);
     if (st == COHORT_OK)
         st = cohort__alloc(ctx, bytes, "sort scratch", (void **)&B);
@@ -170,10 +175,12 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
 
     /* 1. Pack and sort locally. */
     unsigned char *sorted = NULL, *other = NULL;
+    bool encoded = false; /* the caller's keys hold encoded keys (in-place mode) */
     if (st == COHORT_OK) {
         if (verify)
             checksum(keys, payloads, npayloads, &sum_in);
         cohort__keys_encode(keys, desc, A, R);
+        encoded = in_place;
         size_t off = kw;
         for (int j = 0; j < npayloads; j++) {
             size_t w = payloads[j].width;
@@ -236,6 +243,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
                 memcpy((unsigned char *)keys->data + (size_t)i * kw, sorted + (size_t)i * R + off_key, kw);
         else
             cohort__keys_decode(keys, desc, sorted, R, n, keys->data);
+        encoded = false;
         size_t off = kw;
         for (int j = 0; j < npayloads; j++) {
             size_t w = payloads[j].width;
@@ -255,9 +263,11 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         double t4 = cohort__now();
         if (cohort__sort_before_verify)
             cohort__sort_before_verify(keys, payloads, npayloads);
-        /* Re-encode the keys as they now are, so a corrupted key shows. */
-        cohort__keys_encode(keys, desc, sorted, R);
-        st = verify_order(ctx, &L, sorted, n, (unsigned char *)(sc + (p + 1)));
+        /* Re-encode the keys as they now are, so a corrupted key shows
+         * (into a buffer that is not the caller's column). */
+        unsigned char *check = sorted == keys->data ? B : sorted;
+        cohort__keys_encode(keys, desc, check, R);
+        st = verify_order(ctx, &L, check, n, (unsigned char *)(sc + (p + 1)));
         checksum(keys, payloads, npayloads, &sum_out);
         uint64_t sums[4] = {sum_in.a, sum_in.b, sum_out.a, sum_out.b};
         int st2 = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_UINT64_T, MPI_SUM, ctx->comm));
@@ -267,7 +277,13 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         st = st == COHORT_OK ? st2 : st;
         cohort__phase_add(ctx, COHORT_PHASE_VERIFY, t4);
     }
-    cohort__free(ctx, A, bytes);
+    if (encoded) { /* failed midway: give back the caller's keys (in some order) */
+        if (sorted != NULL && sorted != keys->data)
+            memcpy(keys->data, sorted, bytes);
+        cohort__keys_decode(keys, desc, keys->data, R, n, keys->data);
+    }
+    if (!in_place)
+        cohort__free(ctx, A, bytes);
     cohort__free(ctx, B, bytes);
     cohort__free(ctx, starts, book);
     cohort__progress(ctx, "sort", 3, 3);
