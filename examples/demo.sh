@@ -21,4 +21,12 @@ run "$b/apps/cohort-gen" --output "$dir/demo.h5:/events" --rows 2000000 --table 
 run "$b/apps/cohort-gen" --output "$dir/demo.h5:/matrix" --rows 100000 --cols 4 --gzip 4 --append --no-progress
 run "$b/apps/cohort-info" "$dir/demo.h5"
 run "$b/apps/cohort-info" "$dir/demo.h5:/events/key" --ranks 4
+run "$b/apps/cohort-sort" --input "$dir/demo.h5:/events/key" --with "$dir/demo.h5:/events/value" \
+    --index row --output "$dir/sorted.h5:/by_key/key" --verify --no-progress
+echo
+echo "the first sorted keys, their values and original rows (h5dump):"
+for d in key value row; do
+    printf '  %-6s' "$d"
+    h5dump -A 0 -w 0 -d "/by_key/$d" -c 8 -s 0 "$dir/sorted.h5" 2>/dev/null | sed -n 's/^ *(0): //p'
+done
 run "$b/examples/bucket_sort" 4000000
