@@ -45,6 +45,12 @@ tests_test_sort_CPPFLAGS = $(T_CPP)
 tests_test_sort_LDADD = $(T_LIBS)
 tests_test_sort_LDFLAGS = $(T_LINK)
 
+check_PROGRAMS += tests/test_io_large
+tests_test_io_large_SOURCES = tests/test_io_large.c
+tests_test_io_large_CPPFLAGS = $(T_CPP) $(HDF5_CFLAGS)
+tests_test_io_large_LDADD = $(T_LIBS) $(HDF5_LIBS)
+tests_test_io_large_LDFLAGS = $(T_LINK)
+
 check_PROGRAMS += tests/test_sort_large
 tests_test_sort_large_SOURCES = tests/test_sort_large.c
 tests_test_sort_large_CPPFLAGS = $(T_CPP)
@@ -52,7 +58,7 @@ tests_test_sort_large_LDADD = $(T_LIBS)
 tests_test_sort_large_LDFLAGS = $(T_LINK)
 
 TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2 tests/test_sort \
-	tests/test_sort_large
+	tests/test_sort_large tests/test_io_large
 
 # Program-level tests in Python (numpy/h5py oracles); they run mpirun themselves.
 AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SRCDIR='$(abs_top_srcdir)/tests' \

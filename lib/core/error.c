@@ -109,3 +109,16 @@ int cohort__agree_min(cohort_ctx *ctx, int local_status, int64_t *mins, int n)
     ctx->errmsg[sizeof ctx->errmsg - 1] = '\0';
     return verdict.status;
 }
+
+int cohort__agree_equal(cohort_ctx *ctx, int local_status, const int64_t *values, int n, const char *what)
+{
+    int64_t mins[16];
+    for (int i = 0; i < n && i < 8; i++)
+        mins[2 * i] = values[i], mins[2 * i + 1] = -values[i]; /* min and -max */
+    int st = cohort__agree_min(ctx, local_status, mins, n <= 8 ? 2 * n : 17);
+    for (int i = 0; st == COHORT_OK && i < n; i++)
+        if (mins[2 * i] != -mins[2 * i + 1])
+            /* Every rank sees the same reduction, so every rank fails here. */
+            return cohort__agree(ctx, COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s differs across ranks", what));
+    return st;
+}

@@ -72,6 +72,11 @@ int cohort__agree(cohort_ctx *ctx, int local_status);
  * ranks.  Negate a value to get its maximum.  @n <= 16. */
 int cohort__agree_min(cohort_ctx *ctx, int local_status, int64_t *mins, int n);
 
+/* Agree on the status and that each of @n values (n <= 8) is the same on
+ * every rank, in one reduction; when one differs every rank fails with
+ * COHORT_ERR_ARG: "<what> differs across ranks". */
+int cohort__agree_equal(cohort_ctx *ctx, int local_status, const int64_t *values, int n, const char *what);
+
 /* Clear the recorded message at the start of a public collective. */
 void cohort__clear_error(cohort_ctx *ctx);
 

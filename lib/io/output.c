@@ -337,11 +337,8 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
     else if (cohort_type_name(type) == NULL || width == 0)
         st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: dataset %s: invalid type", o->final_path, dset);
     /* Every rank must create the same dataset. */
-    int64_t agreed[6] = {type, -(int64_t)type, (int64_t)width, -(int64_t)width, ncols, -ncols};
-    st = cohort__agree_min(ctx, st, agreed, 6);
-    if (st == COHORT_OK && (agreed[0] != -agreed[1] || agreed[2] != -agreed[3] || agreed[4] != -agreed[5]))
-        st = cohort__agree(ctx, COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: ranks disagree on the type or columns of %s",
-                                            o->final_path, dset));
+    int64_t same[3] = {type, (int64_t)width, ncols};
+    st = cohort__agree_equal(ctx, st, same, 3, "the type or column count of a dataset written");
     if (st == COHORT_OK) {
         s->out = o;
         snprintf(s->name, sizeof s->name, "%s", dset);

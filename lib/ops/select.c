@@ -128,12 +128,8 @@ int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *pos
     if (keys == NULL || m < 0 || (m > 0 && (positions == NULL || out == NULL)) || n < 0 ||
         (n > 0 && keys->data == NULL) || cohort_type_name(keys->type) == NULL || keys->width == 0)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_select: invalid arguments");
-    int type = st == COHORT_OK ? (int)keys->type : 0;
-    int64_t w = st == COHORT_OK ? (int64_t)keys->width : 0;
-    int64_t agreed[4] = {type, -type, w, -w};
-    st = cohort__agree_min(ctx, st, agreed, 4);
-    if (st == COHORT_OK && (agreed[0] != -agreed[1] || agreed[2] != -agreed[3]))
-        st = cohort__agree(ctx, COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_select: ranks disagree on the key type"));
+    int64_t same[2] = {st == COHORT_OK ? (int64_t)keys->type : 0, st == COHORT_OK ? (int64_t)keys->width : 0};
+    st = cohort__agree_equal(ctx, st, same, 2, "cohort_select: the key type");
     if (st == COHORT_OK)
         st = cohort_scan_int64(ctx, &n, NULL, &N, 1);
     for (int k = 0; st == COHORT_OK && k < m; k++)

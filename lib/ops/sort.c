@@ -127,36 +127,33 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         R += payloads[j].width;
         shape = (shape ^ ((uint64_t)payloads[j].type << 32 | payloads[j].width)) * 1099511628211ull;
     }
-    bool lossy = st == COHORT_OK && cohort__key_lossy(keys);
     int flags = desc | verify << 1 | (index != NULL) << 2;
-    int64_t agreed[11] = {st == COHORT_OK ? keys->type : 0, st == COHORT_OK ? -(int64_t)keys->type : 0,
-                          (int64_t)kw, -(int64_t)kw, npayloads, -npayloads, flags, -flags,
-                          (int64_t)(shape >> 1), -(int64_t)(shape >> 1), -(int64_t)lossy};
-    st = cohort__agree_min(ctx, st, agreed, 11);
-    if (st == COHORT_OK && (agreed[0] != -agreed[1] || agreed[2] != -agreed[3] || agreed[4] != -agreed[5] ||
-                            agreed[6] != -agreed[7] || agreed[8] != -agreed[9]))
-        st = cohort__agree(ctx, COHORT_FAIL(ctx, COHORT_ERR_ARG,
-                                            "cohort_sort: ranks disagree on the key type, payload columns or options"));
+    int64_t same[5] = {st == COHORT_OK ? keys->type : 0, (int64_t)kw, npayloads, flags, (int64_t)(shape >> 1)};
+    st = cohort__agree_equal(ctx, st, same, 5, "cohort_sort: the key type, payload columns or options");
     if (st != COHORT_OK)
         return st;
-    lossy = -agreed[10] != 0; /* if any rank's keys lose bits, every rank carries them */
+    /* Row counts, and whether any rank's keys lose bits in the encoding (then
+     * every rank carries the original keys along), in one scan. */
+    int64_t local[2] = {n, cohort__key_lossy(keys)}, before2[2], total2[2];
+    st = cohort_scan_int64(ctx, local, before2, total2, 2);
+    if (st != COHORT_OK)
+        return st;
+    int64_t before = before2[0], total = total2[0];
+    bool lossy = total2[1] > 0;
     size_t off_key = R;
     R += lossy ? kw : 0;
     size_t off_index = R;
     R += index ? 8 : 0;
     rec_layout L = {R, kw, keys->type == COHORT_BYTES};
 
-    /* Global position of this rank's first row, and of every rank's slice. */
-    int64_t before = 0, total = 0, *starts = NULL, *sc = NULL;
+    /* Global position of every rank's slice. */
+    int64_t *starts = NULL, *sc = NULL;
     unsigned char *A = NULL, *B = NULL;
     size_t bytes = (size_t)n * R;
     /* Bare keys are encoded in place: the caller's column is the first of
      * the two buffers, halving the memory and one pass over it. */
     bool in_place = R == kw;
     cohort_checksum sum_in = {0, 0}, sum_out = {0, 0};
-    st = cohort_scan_int64(ctx, &n, &before, &total, 1);
-    if (st != COHORT_OK)
-        return st;
     if (total == 0)
         return COHORT_OK;
     size_t book = 4 * (size_t)(p + 1) * sizeof(int64_t) + 2 * (8 + kw);
