@@ -388,23 +388,8 @@ static void convert_rows(const raw_layout *raw, size_t width, const unsigned cha
 static int read_rows(cohort_ctx *ctx, cohort_input *in, hid_t dxpl, int64_t row, int64_t n, void *buf)
 {
     const file_meta *m = &in->meta[in->open_file];
-    int nd = m->info.ndims;
-    hsize_t start[2] = {(hsize_t)row, 0}, count[2] = {(hsize_t)n, (hsize_t)m->info.dims[1]};
-    hsize_t melems = (hsize_t)n * (nd == 2 ? (hsize_t)m->info.dims[1] : 1);
-    hsize_t one = 1;
-    hid_t fs = H5Dget_space(in->did), ms = H5Screate_simple(1, melems ? &melems : &one, NULL);
-    herr_t rc = fs < 0 || ms < 0 ? -1 : 0;
-    if (rc >= 0 && melems > 0)
-        rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    else if (rc >= 0)
-        rc = H5Sselect_none(fs) < 0 || H5Sselect_none(ms) < 0 ? -1 : 0;
-    static char dummy[64];
-    if (rc >= 0)
-        rc = H5Dread(in->did, in->mtype, ms, fs, dxpl, melems ? buf : dummy);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
+    int64_t ncols = m->info.ndims == 2 ? m->info.dims[1] : 1;
+    herr_t rc = cohort__h5_transfer(in->did, in->mtype, dxpl, row, n, ncols, buf, false);
     if (rc < 0)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot read rows %lld..%lld of %s", in->names[in->open_file],
                                (long long)row, (long long)(row + n), in->dataset);

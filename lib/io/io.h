@@ -57,6 +57,13 @@ hid_t cohort__fapl(MPI_Comm comm);
 
 
 
+/* Read or write rows [row, row + n) of all @ncols columns of dataset @d
+ * (1-D, or 2-D rows x ncols) from/to @buf, packed row-major, without type
+ * conversion (@mtype is the dataset's own type).  n = 0 selects nothing but
+ * still makes the call, as collective transfers need.  HDF5 status. */
+herr_t cohort__h5_transfer(hid_t d, hid_t mtype, hid_t dxpl, int64_t row, int64_t n, int64_t ncols, void *buf,
+                           bool write);
+
 /* Expand a file glob on rank 0 and share the names (NUL-separated, strcmp
  * order) with every rank; free(*names) when done.  Collective. */
 int cohort__expand_files(cohort_ctx *ctx, const char *pattern, char **names, int *count);

@@ -375,8 +375,6 @@ static int write_rows(cohort_ctx *ctx, cohort_sink *s, const cohort_column *cols
 {
     size_t w = s->width;
     int ncols = s->ncols;
-    hsize_t start[2] = {(hsize_t)row, 0}, count[2] = {(hsize_t)n, (hsize_t)ncols};
-    hsize_t melems = (hsize_t)n * (hsize_t)ncols, one = 1;
     const void *buf = ncols == 1 ? (const unsigned char *)cols[0].data + (size_t)at * w : stage;
     if (ncols > 1) /* columns into row-major records */
         for (int j = 0; j < ncols; j++) {
@@ -384,19 +382,7 @@ static int write_rows(cohort_ctx *ctx, cohort_sink *s, const cohort_column *cols
             for (int64_t i = 0; i < n; i++)
                 memcpy((unsigned char *)stage + ((size_t)i * (size_t)ncols + (size_t)j) * w, src + (size_t)i * w, w);
         }
-    hid_t fs = H5Dget_space(s->d), ms = H5Screate_simple(1, melems ? &melems : &one, NULL);
-    herr_t rc = fs < 0 || ms < 0 ? -1 : 0;
-    if (rc >= 0 && n > 0)
-        rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    else if (rc >= 0)
-        rc = H5Sselect_none(fs) < 0 || H5Sselect_none(ms) < 0 ? -1 : 0;
-    static const char dummy[64];
-    if (rc >= 0)
-        rc = H5Dwrite(s->d, s->mtype, ms, fs, s->dxpl, n > 0 ? buf : dummy);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
+    herr_t rc = cohort__h5_transfer(s->d, s->mtype, s->dxpl, row, n, ncols, (void *)buf, true);
     if (rc < 0)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot write rows %lld..%lld of %s", s->out->final_path,
                                (long long)row, (long long)(row + n), s->name);
