@@ -61,9 +61,14 @@ TESTS += tests/test_core tests/test_comm tests/test_exchange_large tests/test_io
 	tests/test_sort_large tests/test_io_large
 
 # Program-level tests in Python (numpy/h5py oracles); they run mpirun themselves.
+# Sanitizer builds: allocation failures are tested, so they must return NULL
+# rather than abort; full unwinding lets leak reports reach Open MPI's frames
+# (built without frame pointers), so that tests/lsan.supp can match them.
 AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SRCDIR='$(abs_top_srcdir)/tests' \
-	MPIEXEC='$(MPIEXEC)' TEST_PYTHON='$(TEST_PYTHON)' PYTHONPATH='$(abs_top_srcdir)/tests'; \
-	export COHORT_TEST_BUILDDIR COHORT_TEST_SRCDIR MPIEXEC TEST_PYTHON PYTHONPATH;
+	MPIEXEC='$(MPIEXEC)' TEST_PYTHON='$(TEST_PYTHON)' PYTHONPATH='$(abs_top_srcdir)/tests' \
+	ASAN_OPTIONS="allocator_may_return_null=1:fast_unwind_on_malloc=0$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
+	export COHORT_TEST_BUILDDIR COHORT_TEST_SRCDIR MPIEXEC TEST_PYTHON PYTHONPATH ASAN_OPTIONS LSAN_OPTIONS;
 TESTS += tests/test_gen_info.py tests/test_sort_app.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
