@@ -165,8 +165,10 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     if (st == COHORT_OK)
         st = cohort__alloc(ctx, bytes, "sort scratch", (void **)&B);
     st = cohort__agree(ctx, st);
-    int64_t *pos = starts + (p + 1), *rc = pos + (p + 1);
-    sc = rc + (p + 1);
+    int64_t *pos = NULL, *rc = NULL;
+    if (st == COHORT_OK) { /* starts, pos, rc, sc: p + 1 each; then the verification scratch */
+        pos = starts + (p + 1), rc = pos + (p + 1), sc = rc + (p + 1);
+    }
     if (st == COHORT_OK)
         st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allgather(&before, 1, MPI_INT64_T, starts, 1, MPI_INT64_T, ctx->comm)));
 
@@ -225,8 +227,10 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         cohort__progress(ctx, "sort", 2, 3);
         double t2 = cohort__now();
         unsigned char *merged = st == COHORT_OK ? cohort__merge_runs(&L, other, sorted, rc, p) : other;
-        if (merged == NULL)
+        if (merged == NULL) { /* the received runs still hold every row */
             st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory merging");
+            merged = other;
+        }
         sorted = merged;
         cohort__phase_add(ctx, COHORT_PHASE_MERGE, t2);
         st = cohort__agree(ctx, st);
