@@ -239,13 +239,15 @@ int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
     cohort_input *in = calloc(1, sizeof *in);
     if (in_out)
         *in_out = NULL;
+    if (in) {
+        in->ctx = ctx;
+        in->open_file = -1;
+        in->fid = in->did = in->mtype = H5I_INVALID_HID;
+    }
     if (in == NULL || in_out == NULL || ref == NULL) {
         st = COHORT_FAIL(ctx, in ? COHORT_ERR_ARG : COHORT_ERR_NOMEM, "cohort_input_open: %s",
                          in ? "NULL argument" : "out of memory");
     } else {
-        in->ctx = ctx;
-        in->open_file = -1;
-        in->fid = in->did = in->mtype = H5I_INVALID_HID;
         in->ref = strdup(ref);
         if (cohort_ref_parse(ref, pattern, in->dataset, in->member, sizeof in->dataset) != COHORT_OK ||
             strlen(in->member) >= sizeof in->member)
