@@ -32,8 +32,8 @@ for data in int64-uniform int64-zipf int64-equal int64-sorted double-uniform dou
     done
 done | tee "$dir/sort-results.txt"
 echo "# ratios, cohort_sort to mpi4py_samplesort at the same ranks and data:"
-awk '$1 == "cohort_sort" { c[$3 " " $4] = $0; r1[$3 " " $4] = $8 }
-     $1 == "mpi4py_samplesort" { r2[$3 " " $4] = $8 }
-     END { for (k in r1) { a = substr(r1[k], 6); b = substr(r2[k], 6); if (b > 0) printf "  %-24s %5.1fx\n", k, a / b } }' \
-    "$dir/sort-results.txt" | sort
+awk 'function rate() { for (i = 1; i <= NF; i++) if ($i ~ /^rate=/) return substr($i, 6) + 0; return 0 }
+     $1 == "cohort_sort" { c[$3 " " $4] = rate() }
+     $1 == "mpi4py_samplesort" { m[$3 " " $4] = rate() }
+     END { for (k in c) if (m[k] > 0) printf "  %-26s %5.1fx\n", k, c[k] / m[k] }' "$dir/sort-results.txt" | sort
 [ -n "$BENCH_DIR" ] || rm -rf "$dir"
