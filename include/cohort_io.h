@@ -24,7 +24,11 @@
  *   (cohort_stream_*).  Data is read in the file's own type and converted in
  *   memory (byte order, compound members, 2-D rows into columns), so the
  *   transfer stays collective where HDF5 allows it.  Transfers are split
- *   under 2 GiB per rank per call (HDF5 1.10 fails beyond).
+ *   under 2 GiB per rank per call (HDF5 1.10 fails beyond).  A single file is
+ *   opened by all ranks together (MPI-IO) and read with collective
+ *   transfers; the environment variable COHORT_HDF5_XFER=independent makes
+ *   them independent.  A set of files is read by each rank on its own,
+ *   opening only the files its rows fall in.
  *
  *   Supported element types: integers of 8–64 bits signed or unsigned,
  *   IEEE float and double, either byte order; enums over integers (h5py's
@@ -43,6 +47,10 @@
  *   when every rank succeeded; on failure (or when the process dies) the
  *   final name is untouched.  Every dataset written carries provenance
  *   attributes (cohort_version, command_line, inputs, ranks, created_utc).
+ *   Unfiltered datasets are written with independent transfers (each rank
+ *   one contiguous hyperslab, so no two-phase collective buffering is
+ *   involved); compressed ones need collective transfers in HDF5 1.10, and
+ *   are tested with Open MPI's default and dynamic_gen2 fcoll components.
  *
  * HDF5 ERRORS
  *

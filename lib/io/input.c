@@ -450,6 +450,7 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
                 cohort__byteswap(buf, (size_t)n, width);
             if (st == COHORT_OK)
                 st = rc;
+            cohort__progress(ctx, "read", (double)(off + n), (double)count);
         }
     } else if (st == COHORT_OK) {
         /* Each rank on its own: walk the files that overlap the range. */
@@ -470,6 +471,7 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
             else if (st == COHORT_OK && in->meta[f].raw.swap)
                 cohort__byteswap(buf, (size_t)n, width);
             off += n;
+            cohort__progress(ctx, "read", (double)off, (double)count);
         }
     }
     if (dxpl != H5P_DEFAULT)

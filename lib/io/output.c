@@ -314,6 +314,7 @@ struct cohort_sink {
     size_t width;
     int ncols;
     int64_t rows;
+    int64_t written;  /* rows this rank has written, for the progress report */
     bool filtered; /* collective transfers, in lockstep pieces */
 };
 
@@ -427,6 +428,9 @@ int cohort_sink_write(cohort_ctx *ctx, cohort_sink *s, int64_t first_row, const 
             int64_t m = n - at < piece_rows ? n - at : piece_rows;
             int rc = write_rows(ctx, s, cols, first_row + at, at, m, stage);
             st = st == COHORT_OK ? rc : st;
+            s->written += m;
+            /* Rank 0's share of the rows is about rows / ranks. */
+            cohort__progress(ctx, "write", (double)s->written, (double)s->rows / ctx->size);
         }
         st = cohort__agree(ctx, st);
     }
