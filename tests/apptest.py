@@ -1,7 +1,9 @@
 """Shared helpers of the program-level tests (tests/test_*.py): run the
 bundled programs under mpirun, capture each rank's exit status, and check
 the one-line error convention.  Run by `make check` with Debian's python3."""
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,9 +16,19 @@ TIMEOUT = int(os.environ.get("COHORT_TEST_TIMEOUT", "300"))
 failures = 0
 
 
+def tempdir(prefix):
+    """A scratch directory removed when the test ends."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
+
+
+SESSION = tempdir("cohort-ompi-")  # a private Open MPI session directory
+
+
 def env(np_):
     e = dict(os.environ)
-    e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    e.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_orte_tmpdir_base=SESSION)
     if np_ > (os.cpu_count() or 1):
         e["OMPI_MCA_mpi_yield_when_idle"] = "1"
     return e

@@ -7,15 +7,14 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
 
 import h5py
 import numpy as np
 
-from apptest import MPIEXEC, NPS, SRC, check, env, expect_exit, finish, run, BUILD
+from apptest import tempdir, MPIEXEC, NPS, SRC, check, env, expect_exit, finish, run, BUILD
 
-tmp = tempfile.mkdtemp(prefix="cohort-apps-")
+tmp = tempdir("cohort-apps-")
 
 
 def gen(out, *args, np_=2):

@@ -5,14 +5,13 @@ argsort, globs; identical output bytes at every rank count; bad inputs."""
 import math
 import os
 import subprocess
-import tempfile
 
 import h5py
 import numpy as np
 
-from apptest import NPS, SRC, check, expect_exit, finish, run
+from apptest import tempdir, NPS, SRC, check, expect_exit, finish, run
 
-tmp = tempfile.mkdtemp(prefix="cohort-sort-")
+tmp = tempdir("cohort-sort-")
 fx = os.path.join(tmp, "fx")
 subprocess.run([os.environ.get("TEST_PYTHON", "python3"), os.path.join(SRC, "fixtures.py"), fx], check=True,
                env={k: v for k, v in os.environ.items() if not k.startswith("OMPI_")})
