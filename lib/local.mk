@@ -38,7 +38,8 @@ lib_libcohort_la_SOURCES += \
 	lib/kernels/checksum.c \
 	lib/kernels/keys.c \
 	lib/kernels/merge.c \
-	lib/kernels/radix_sort.c
+	lib/kernels/radix_sort.c \
+	lib/kernels/xsum.c
 
 # Collective operations.
 lib_libcohort_la_SOURCES += \

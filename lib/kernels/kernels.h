@@ -82,4 +82,19 @@ typedef struct cohort_checksum {
 } cohort_checksum;
 void cohort__checksum_rows(const cohort_column *cols, int ncols, cohort_checksum *sum);
 
+/* ---- xsum.c: exact, order-independent sums of doubles ------------------ */
+
+#define COHORT_XSUM_DIGITS 67
+typedef struct cohort_xsum {
+    int64_t d[COHORT_XSUM_DIGITS]; /* fixed point, digit i weighs 2^(32 i - 1074) */
+    int32_t adds;                  /* additions since the last normalisation */
+    int8_t nan, pinf, ninf;
+} cohort_xsum;
+void cohort__xsum_init(cohort_xsum *s);
+void cohort__xsum_add(cohort_xsum *s, double x);
+/* into += from; both may be used again afterwards. */
+void cohort__xsum_merge(cohort_xsum *into, const cohort_xsum *from);
+/* The sum, correctly rounded to the nearest double. */
+double cohort__xsum_value(const cohort_xsum *s);
+
 #endif
