@@ -318,6 +318,43 @@ int cohort_exchange(cohort_ctx *ctx, const void *sendbuf, const int64_t *sendcou
                     void *recvbuf, const int64_t *recvcounts, size_t elem_size);
 
 /* ------------------------------------------------------------------------ */
+/* Sources of row blocks                                                     */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A source of rows in blocks, which an operation may walk more than once
+ * (a range pass and then a counting pass; the rounds of a selection).  Each
+ * block is ncols column views of equal length.  Operations that take a
+ * source use bounded memory whatever the number of rows.
+ *
+ * next() is collective: every rank calls it until *done is set, which
+ * happens on every rank at the same call (a rank out of rows gets blocks of
+ * 0 rows until then).  rewind() starts over; collective.  Both return a
+ * status, equal on every rank.  The views returned stay valid until the next
+ * call.  <cohort_io.h> makes sources of HDF5 datasets (cohort_stream_source);
+ * cohort_source_columns makes one of columns in memory.
+ */
+typedef struct cohort_source {
+    int ncols;
+    int (*rewind)(void *arg);
+    int (*next)(void *arg, const cohort_column **cols, int64_t *rows, int *done);
+    void *arg;
+} cohort_source;
+
+/** State of a source over in-memory columns; the caller keeps it alive. */
+typedef struct cohort_columns_source {
+    const cohort_column *cols;
+    int ncols;
+    int given;
+} cohort_columns_source;
+
+/**
+ * A source of one block: @cols (@ncols views of this rank's rows, owned by
+ * the caller).  @state must outlive the source.  Not collective.
+ */
+void cohort_source_columns(cohort_source *src, cohort_columns_source *state, const cohort_column *cols, int ncols);
+
+/* ------------------------------------------------------------------------ */
 /* Sorting and selection                                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -366,6 +403,63 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
  */
 int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *positions, int m,
                   const cohort_sort_options *opts, void *out);
+
+/* ------------------------------------------------------------------------ */
+/* Histograms                                                                */
+/* ------------------------------------------------------------------------ */
+
+#define COHORT_HIST_MAXDIM 8
+
+/** The bins along one dimension. */
+typedef struct cohort_hist_axis {
+    int64_t bins;          /**< number of uniform (or log-spaced) bins; ignored with edges */
+    double lo, hi;         /**< the range; both NaN: the global min and max of the non-NaN data */
+    int log;               /**< log-spaced bins from lo to hi (both > 0), as numpy.logspace */
+    const double *edges;   /**< explicit edges, non-decreasing, or NULL */
+    int64_t nedges;        /**< number of edges (bins + 1), at least 2 */
+} cohort_hist_axis;
+
+enum {
+    COHORT_HIST_WEIGHTED = 1,   /**< the source's column after the data columns is a weight */
+    COHORT_HIST_DENSITY = 2,    /**< divide by the bin volumes and the total, as numpy's density=True */
+    COHORT_HIST_CUMULATIVE = 4  /**< running sums over the bins (1-D only) */
+};
+
+/** A histogram, owned by the library; identical on every rank. */
+typedef struct cohort_hist {
+    int ndim;
+    int64_t nbins[COHORT_HIST_MAXDIM];
+    double *edges[COHORT_HIST_MAXDIM]; /**< nbins[d] + 1 edges (float64) */
+    int64_t size;                      /**< total number of bins (product of nbins), C order */
+    int64_t *counts;                   /**< counts when neither weighted nor density, else NULL */
+    double *values;                    /**< weighted sums or densities, else NULL */
+    int64_t nan;                       /**< rows with NaN in some dimension (or a NaN weight) */
+    int64_t underflow, overflow;       /**< rows below (some dimension's) range; else above */
+    int64_t total;                     /**< all rows seen: binned + nan + underflow + overflow */
+} cohort_hist;
+
+/**
+ * Histogram of the rows of @src, whose first @ndim columns are the data
+ * (any numeric type) and, with COHORT_HIST_WEIGHTED, the next one the
+ * weights.  Bin membership is exactly numpy's: np.histogram for 1-D
+ * (half-open bins, the last closed; float32 data binned in float32 as
+ * numpy does), np.histogramdd for N-D; values outside the range are not
+ * binned but counted as underflow/overflow; NaN is never binned.  An
+ * automatic range is the global [min, max] of the non-NaN data
+ * ([min-0.5, max+0.5] when min == max; [0, 1] without data), found in a
+ * first pass over the source.  Counts are 64-bit; weighted sums are exact
+ * (correctly rounded sums, the same for any number of ranks) up to 65,536
+ * bins and compensated beyond.  Reduced once over the ranks.
+ *
+ * Collective; the axes and flags equal on every rank.  Memory per rank:
+ * the bins (8 bytes each; 544 bytes each when weighted, up to 65,536) plus
+ * the source's blocks.
+ */
+int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis *axes, int ndim, int flags,
+                     cohort_hist **out);
+
+/** Free a histogram; accepts NULL; sets *h to NULL.  Not collective. */
+void cohort_hist_destroy(cohort_hist **h);
 
 /* ------------------------------------------------------------------------ */
 /* Synthetic data                                                            */

@@ -191,6 +191,15 @@ typedef struct cohort_stream cohort_stream;
 int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, cohort_stream **stream);
 
 /**
+ * The same over several inputs of equal row counts, walked together: each
+ * block holds the same rows of every input, their columns side by side in
+ * the order of @ins (which must outlive the stream).  Different row counts
+ * are COHORT_ERR_SIZE.  Collective.  Memory: one block of all inputs.
+ */
+int cohort_stream_open_inputs(cohort_ctx *ctx, cohort_input **ins, int nin, size_t block_bytes,
+                              cohort_stream **stream);
+
+/**
  * Read the next block.  Collective: all ranks call it until *done is set,
  * which happens on all ranks at the same call; a rank whose partition is
  * exhausted gets blocks of 0 rows until then.  On return @cols points to
@@ -199,6 +208,15 @@ int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, co
  */
 int cohort_stream_next(cohort_stream *stream, const cohort_column **cols, int64_t *rows,
                        int64_t *first_row, int *done);
+
+/** Start the walk over from the first block.  Not collective (no I/O). */
+void cohort_stream_rewind(cohort_stream *stream);
+
+/**
+ * A block source (see cohort.h) over @stream, for operations that take
+ * sources; the stream must outlive the source.  Not collective.
+ */
+void cohort_stream_source(cohort_stream *stream, cohort_source *src);
 
 /** Free a stream; accepts NULL; sets *stream to NULL.  Not collective. */
 void cohort_stream_close(cohort_stream **stream);

@@ -8,6 +8,7 @@ lib_libcohort_la_SOURCES = \
 	lib/core/error.c \
 	lib/core/memory.c \
 	lib/core/report.c \
+	lib/core/source.c \
 	lib/core/table.c \
 	lib/core/types.c \
 	lib/comm/comm.h \
@@ -44,5 +45,6 @@ lib_libcohort_la_SOURCES += \
 # Collective operations.
 lib_libcohort_la_SOURCES += \
 	lib/ops/ops.h \
+	lib/ops/histogram.c \
 	lib/ops/select.c \
 	lib/ops/sort.c

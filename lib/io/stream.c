@@ -1,54 +1,72 @@
 /*
- * stream.c — walking a rank's partition of an input in blocks of bounded
- * size, so that histograms, statistics and group-by run in bounded memory
- * on data larger than the machines' memory.
+ * stream.c — walking a rank's partition of one or more inputs in blocks of
+ * bounded size, so that histograms, statistics and group-by run in bounded
+ * memory on data larger than the machines' memory.
  *
- * All ranks make the same number of calls (the most blocks any rank has),
- * because a single-file input reads collectively; ranks that ran out of
- * rows read empty blocks until the last.
+ * Several inputs of the same row count walk together: every block holds
+ * the same rows of each, their columns side by side.  All ranks make the
+ * same number of calls (the most blocks any rank has), because a
+ * single-file input reads collectively; ranks that ran out of rows read
+ * empty blocks until the last.
  */
 #include "io.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct cohort_stream {
     cohort_ctx *ctx;
-    cohort_input *in;
-    int64_t begin, count;  /* this rank's partition */
+    cohort_input **in;
+    int nin, ncols;
+    int64_t begin, count; /* this rank's partition */
     int64_t block_rows, blocks, next;
-    cohort_column *cols;
-    size_t bytes_per_col;
+    cohort_column *cols;  /* ncols views: input 0's columns, then input 1's, ... */
+    size_t bytes;         /* allocated for the blocks */
 };
 
-int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, cohort_stream **out)
+int cohort_stream_open_inputs(cohort_ctx *ctx, cohort_input **ins, int nin, size_t block_bytes, cohort_stream **out)
 {
     cohort__clear_error(ctx);
     int st = COHORT_OK;
     cohort_stream *s = calloc(1, sizeof *s);
     if (out)
         *out = NULL;
-    if (s == NULL || in == NULL || out == NULL)
+    if (s == NULL || ins == NULL || nin < 1 || out == NULL)
         st = COHORT_FAIL(ctx, s ? COHORT_ERR_ARG : COHORT_ERR_NOMEM, "cohort_stream_open: %s",
-                         s ? "NULL argument" : "out of memory");
-    int ncols = in ? cohort_input_ncols(in) : 0;
-    size_t row_bytes = in ? cohort_input_width(in) * (size_t)ncols : 1;
+                         s ? "invalid arguments" : "out of memory");
+    size_t row_bytes = 0;
+    for (int k = 0; st == COHORT_OK && k < nin; k++) {
+        if (cohort_input_rows(ins[k]) != cohort_input_rows(ins[0]))
+            st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s has %lld rows but %s has %lld", cohort_input_ref(ins[k]),
+                             (long long)cohort_input_rows(ins[k]), cohort_input_ref(ins[0]),
+                             (long long)cohort_input_rows(ins[0]));
+        row_bytes += cohort_input_width(ins[k]) * (size_t)cohort_input_ncols(ins[k]);
+        s->ncols += cohort_input_ncols(ins[k]);
+    }
     if (st == COHORT_OK) {
         s->ctx = ctx;
-        s->in = in;
-        cohort_partition(cohort_input_rows(in), ctx->size, ctx->rank, &s->begin, &s->count);
+        s->nin = nin;
+        s->in = malloc((size_t)nin * sizeof *s->in);
+        s->cols = calloc((size_t)s->ncols, sizeof *s->cols);
+        if (!s->in || !s->cols)
+            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    }
+    if (st == COHORT_OK) {
+        memcpy(s->in, ins, (size_t)nin * sizeof *s->in);
+        cohort_partition(cohort_input_rows(ins[0]), ctx->size, ctx->rank, &s->begin, &s->count);
         block_bytes = block_bytes ? block_bytes : COHORT_STREAM_BLOCK_BYTES;
         s->block_rows = block_bytes / row_bytes > 0 ? (int64_t)(block_bytes / row_bytes) : 1;
         if (s->block_rows > s->count)
             s->block_rows = s->count > 0 ? s->count : 1; /* no buffer larger than the partition */
-        s->cols = calloc((size_t)ncols, sizeof *s->cols);
-        s->bytes_per_col = (size_t)s->block_rows * cohort_input_width(in);
-        if (s->cols == NULL)
-            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
-        for (int j = 0; st == COHORT_OK && j < ncols; j++) {
-            s->cols[j] = (cohort_column){cohort_input_column_name(in, j), cohort_input_type(in),
-                                         cohort_input_width(in), 0, NULL};
-            st = cohort__alloc(ctx, s->bytes_per_col, "stream block", &s->cols[j].data);
-        }
+        s->bytes = (size_t)s->block_rows * row_bytes;
+        unsigned char *mem = NULL;
+        st = cohort__alloc(ctx, s->bytes, "stream block", (void **)&mem);
+        for (int k = 0, j = 0; st == COHORT_OK && k < nin; k++)
+            for (int c = 0; c < cohort_input_ncols(ins[k]); c++, j++) {
+                size_t w = cohort_input_width(ins[k]);
+                s->cols[j] = (cohort_column){cohort_input_column_name(ins[k], c), cohort_input_type(ins[k]), w, 0, mem};
+                mem += (size_t)s->block_rows * w;
+            }
     }
     int64_t agreed[1] = {s && s->count > 0 ? -((s->count + s->block_rows - 1) / s->block_rows) : 0};
     st = cohort__agree_min(ctx, st, agreed, 1);
@@ -61,6 +79,11 @@ int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, co
     return COHORT_OK;
 }
 
+int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, cohort_stream **stream)
+{
+    return cohort_stream_open_inputs(ctx, &in, 1, block_bytes, stream);
+}
+
 int cohort_stream_next(cohort_stream *s, const cohort_column **cols, int64_t *rows, int64_t *first_row, int *done)
 {
     *rows = 0;
@@ -70,7 +93,9 @@ int cohort_stream_next(cohort_stream *s, const cohort_column **cols, int64_t *ro
     int64_t off = s->next * s->block_rows < s->count ? s->next * s->block_rows : s->count;
     int64_t n = s->count - off < s->block_rows ? s->count - off : s->block_rows;
     s->next++;
-    int st = cohort_input_read(s->ctx, s->in, s->begin + off, n, s->cols);
+    int st = COHORT_OK;
+    for (int k = 0, j = 0; st == COHORT_OK && k < s->nin; j += cohort_input_ncols(s->in[k]), k++)
+        st = cohort_input_read(s->ctx, s->in[k], s->begin + off, n, &s->cols[j]);
     if (st != COHORT_OK)
         return st;
     *cols = s->cols;
@@ -86,10 +111,28 @@ void cohort_stream_close(cohort_stream **sp)
     if (sp == NULL || *sp == NULL)
         return;
     cohort_stream *s = *sp;
-    int ncols = s->in ? cohort_input_ncols(s->in) : 0;
-    for (int j = 0; s->cols && j < ncols; j++)
-        cohort__free(s->ctx, s->cols[j].data, s->bytes_per_col);
+    if (s->cols && s->ncols > 0)
+        cohort__free(s->ctx, s->cols[0].data, s->bytes);
     free(s->cols);
+    free(s->in);
     free(s);
     *sp = NULL;
+}
+
+void cohort_stream_rewind(cohort_stream *s) { s->next = 0; }
+
+static int source_rewind(void *arg)
+{
+    cohort_stream_rewind(arg);
+    return COHORT_OK;
+}
+
+static int source_next(void *arg, const cohort_column **cols, int64_t *rows, int *done)
+{
+    return cohort_stream_next(arg, cols, rows, NULL, done);
+}
+
+void cohort_stream_source(cohort_stream *s, cohort_source *src)
+{
+    *src = (cohort_source){s->ncols, source_rewind, source_next, s};
 }

@@ -1,0 +1,573 @@
+/*
+ * histogram.c — 1-D and N-D histograms with numpy's bin membership,
+ * over a source of row blocks, reduced once over the ranks.
+ *
+ * numpy's exact rules, reproduced here because users compare with it:
+ *  - 1-D uniform bins (np.histogram): edges are linspace(first, last, n+1)
+ *    (i*step + first, the last edge exactly last); a value's bin is
+ *    trunc((x - first) * norm), moved down one if x is below that bin's
+ *    left edge and up one if at or above its right edge (not past the last
+ *    bin, which is closed).  Arithmetic is in the edges' type: float32 for
+ *    float32 data (numpy's type promotion), else float64; integer data is
+ *    converted to float64, and norm = n / (last - first) with an exact
+ *    integer difference for an automatic integer range.
+ *  - explicit or log-spaced edges: bin i holds edges[i] <= x < edges[i+1],
+ *    the last bin also x == its right edge (searchsorted, side="right").
+ *  - N-D (np.histogramdd): float64 linspace edges per dimension, the same
+ *    searchsorted rule in each; a row outside any dimension is not binned.
+ * Values are handled in blocks of a few thousand converted on the stack.
+ */
+#include "ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define CHUNK 2048
+#define XSUM_MAX_BINS 65536
+
+enum { OUT_NAN = -1, OUT_UNDER = -2, OUT_OVER = -3 };
+
+/* How one dimension bins its values. */
+typedef struct axis {
+    int64_t n;            /* bins */
+    double *edges;        /* n + 1, float64 (the result's edges) */
+    float *edges32;       /* float32 edges when binning in float32 (1-D float32 data) */
+    bool uniform;         /* numpy's fast path (1-D uniform bins) */
+    bool f32;             /* arithmetic in float32 */
+    double first, last, norm;
+    float first32, last32, norm32;
+} axis;
+
+/* Global min and max of a column's non-NaN values, kept exactly for integers. */
+typedef struct range {
+    double dmin, dmax;
+    int64_t imin, imax;   /* signed integer types */
+    uint64_t umin, umax;  /* unsigned integer types */
+    int64_t count;        /* non-NaN values */
+} range;
+
+static void to_double(const cohort_column *c, int64_t at, int64_t n, double *out)
+{
+    const void *p = (const char *)c->data + (size_t)at * c->width;
+#define CONV(T)                                     \
+    for (int64_t i = 0; i < n; i++)                 \
+        out[i] = (double)((const T *)p)[i];         \
+    break;
+    switch (c->type) {
+    case COHORT_INT8: CONV(int8_t)
+    case COHORT_INT16: CONV(int16_t)
+    case COHORT_INT32: CONV(int32_t)
+    case COHORT_INT64: CONV(int64_t)
+    case COHORT_UINT8: CONV(uint8_t)
+    case COHORT_UINT16: CONV(uint16_t)
+    case COHORT_UINT32: CONV(uint32_t)
+    case COHORT_UINT64: CONV(uint64_t)
+    case COHORT_FLOAT: CONV(float)
+    default: CONV(double)
+    }
+#undef CONV
+}
+
+static void range_add(range *r, const cohort_column *c, int64_t n)
+{
+    if (cohort_type_is_float(c->type)) {
+        double buf[CHUNK];
+        for (int64_t at = 0; at < n; at += CHUNK) {
+            int64_t m = n - at < CHUNK ? n - at : CHUNK;
+            to_double(c, at, m, buf);
+            for (int64_t i = 0; i < m; i++)
+                if (buf[i] == buf[i]) {
+                    r->dmin = buf[i] < r->dmin ? buf[i] : r->dmin;
+                    r->dmax = buf[i] > r->dmax ? buf[i] : r->dmax;
+                    r->count++;
+                }
+        }
+    } else if (cohort_type_is_signed(c->type)) {
+        for (int64_t i = 0; i < n; i++) {
+            int64_t v;
+            switch (c->type) {
+            case COHORT_INT8: v = ((const int8_t *)c->data)[i]; break;
+            case COHORT_INT16: v = ((const int16_t *)c->data)[i]; break;
+            case COHORT_INT32: v = ((const int32_t *)c->data)[i]; break;
+            default: v = ((const int64_t *)c->data)[i]; break;
+            }
+            r->imin = v < r->imin ? v : r->imin;
+            r->imax = v > r->imax ? v : r->imax;
+        }
+        r->count += n;
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t v;
+            switch (c->type) {
+            case COHORT_UINT8: v = ((const uint8_t *)c->data)[i]; break;
+            case COHORT_UINT16: v = ((const uint16_t *)c->data)[i]; break;
+            case COHORT_UINT32: v = ((const uint32_t *)c->data)[i]; break;
+            default: v = ((const uint64_t *)c->data)[i]; break;
+            }
+            r->umin = v < r->umin ? v : r->umin;
+            r->umax = v > r->umax ? v : r->umax;
+        }
+        r->count += n;
+    }
+}
+
+/* numpy.linspace(first, last, n + 1) in float64. */
+static void linspace(double first, double last, int64_t n, double *out)
+{
+    double step = (last - first) / (double)n;
+    for (int64_t i = 0; i <= n; i++)
+        out[i] = step != 0 ? (double)i * step + first : (double)i / (double)n * (last - first) + first;
+    out[n] = last;
+}
+
+/* The index of x under searchsorted(edges, x, side="right") - 1, with the
+ * last edge belonging to the last bin; or an OUT_ code. */
+static inline int64_t search_bin(const double *e, int64_t n, double x)
+{
+    if (x != x)
+        return OUT_NAN;
+    if (x < e[0])
+        return OUT_UNDER;
+    if (x > e[n])
+        return OUT_OVER;
+    int64_t lo = 0, hi = n + 1; /* first edge > x */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (e[mid] <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int64_t i = lo - 1;
+    return i >= n ? n - 1 : i;
+}
+
+static inline int64_t uniform_bin64(const axis *a, double x)
+{
+    if (x != x)
+        return OUT_NAN;
+    if (x < a->first)
+        return OUT_UNDER;
+    if (x > a->last)
+        return OUT_OVER;
+    int64_t i = (int64_t)((x - a->first) * a->norm);
+    if (i == a->n)
+        i--;
+    if (x < a->edges[i])
+        i--;
+    else if (i != a->n - 1 && x >= a->edges[i + 1])
+        i++;
+    return i;
+}
+
+static inline int64_t uniform_bin32(const axis *a, float x)
+{
+    if (x != x)
+        return OUT_NAN;
+    if (x < a->first32)
+        return OUT_UNDER;
+    if (x > a->last32)
+        return OUT_OVER;
+    float f = (x - a->first32) * a->norm32;
+    int64_t i = (int64_t)f;
+    if (i == a->n)
+        i--;
+    if (x < a->edges32[i])
+        i--;
+    else if (i != a->n - 1 && x >= a->edges32[i + 1])
+        i++;
+    return i;
+}
+
+/* Bin indices (C order over dimensions) of rows [at, at + m) of a block. */
+static void bin_rows(const axis *ax, int ndim, const cohort_column *cols, int64_t at, int64_t m, int64_t *idx)
+{
+    double buf[CHUNK];
+    if (ndim == 1 && ax[0].f32) {
+        const float *x = (const float *)cols[0].data + at;
+        for (int64_t i = 0; i < m; i++)
+            idx[i] = uniform_bin32(&ax[0], x[i]);
+        return;
+    }
+    for (int d = 0; d < ndim; d++) {
+        const axis *a = &ax[d];
+        to_double(&cols[d], at, m, buf);
+        for (int64_t i = 0; i < m; i++) {
+            int64_t b = a->uniform ? uniform_bin64(a, buf[i]) : search_bin(a->edges, a->n, buf[i]);
+            if (d == 0) {
+                idx[i] = b;
+            } else if (idx[i] >= 0) {
+                idx[i] = b < 0 ? b : idx[i] * a->n + b;
+            } else if (idx[i] != OUT_NAN && b == OUT_NAN) {
+                idx[i] = OUT_NAN; /* NaN anywhere makes the row a NaN row */
+            } else if (idx[i] == OUT_OVER && b == OUT_UNDER) {
+                idx[i] = OUT_UNDER; /* below in some dimension comes first */
+            }
+        }
+    }
+}
+
+static void merge_xsums(void *in, void *inout, int *len, MPI_Datatype *t)
+{
+    (void)t;
+    for (int i = 0; i < *len; i++)
+        cohort__xsum_merge((cohort_xsum *)inout + i, (const cohort_xsum *)in + i);
+}
+
+/* Neumaier-compensated sums, pairs (sum, correction), for many bins. */
+typedef struct kahan {
+    double s, c;
+} kahan;
+static inline void kahan_add(kahan *k, double x)
+{
+    double t = k->s + x;
+    k->c += fabs(k->s) >= fabs(x) ? (k->s - t) + x : (x - t) + k->s;
+    k->s = t;
+}
+
+void cohort_hist_destroy(cohort_hist **hp)
+{
+    if (hp == NULL || *hp == NULL)
+        return;
+    cohort_hist *h = *hp;
+    for (int d = 0; d < h->ndim; d++)
+        free(h->edges[d]);
+    free(h->counts);
+    free(h->values);
+    free(h);
+    *hp = NULL;
+}
+
+static int check_axes(cohort_ctx *ctx, const cohort_hist_axis *axes, int ndim, int flags)
+{
+    if (ndim < 1 || ndim > COHORT_HIST_MAXDIM || axes == NULL)
+        return COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: %d dimensions (1 to %d)", ndim, COHORT_HIST_MAXDIM);
+    if (flags & ~(COHORT_HIST_WEIGHTED | COHORT_HIST_DENSITY | COHORT_HIST_CUMULATIVE))
+        return COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: unknown flags %#x", flags);
+    if ((flags & COHORT_HIST_CUMULATIVE) && ndim > 1)
+        return COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: cumulative histograms are 1-D");
+    for (int d = 0; d < ndim; d++) {
+        const cohort_hist_axis *a = &axes[d];
+        if (a->edges) {
+            if (a->nedges < 2)
+                return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: at least 2 edges are needed", d);
+            for (int64_t i = 0; i < a->nedges; i++)
+                if (!isfinite(a->edges[i]) || (i > 0 && a->edges[i] < a->edges[i - 1]))
+                    return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: edges must be finite and increase monotonically", d);
+            continue;
+        }
+        if (a->bins < 1)
+            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: the number of bins must be positive", d);
+        bool autorange = isnan(a->lo) && isnan(a->hi);
+        if (!autorange && !(isfinite(a->lo) && isfinite(a->hi) && a->lo <= a->hi))
+            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: range [%g, %g] must be finite with lo <= hi", d, a->lo,
+                               a->hi);
+        if (a->log && (autorange || !(a->lo > 0)))
+            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: log bins need a given range with lo > 0", d);
+    }
+    return COHORT_OK;
+}
+
+/* Pass 1: the global ranges of the dimensions that need one. */
+static int find_ranges(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis *axes, int ndim, range *r,
+                       cohort_type *types)
+{
+    for (int d = 0; d < ndim; d++)
+        r[d] = (range){INFINITY, -INFINITY, INT64_MAX, INT64_MIN, UINT64_MAX, 0, 0};
+    int st = src->rewind(src->arg);
+    for (int done = 0; st == COHORT_OK;) {
+        const cohort_column *cols;
+        int64_t rows;
+        st = src->next(src->arg, &cols, &rows, &done);
+        if (st != COHORT_OK || done)
+            break;
+        for (int d = 0; d < ndim; d++)
+            if (rows > 0 && !axes[d].edges && isnan(axes[d].lo))
+                range_add(&r[d], &cols[d], rows);
+    }
+    if (st != COHORT_OK)
+        return st;
+    double dmin[COHORT_HIST_MAXDIM], dmax[COHORT_HIST_MAXDIM];
+    int64_t imin[COHORT_HIST_MAXDIM], imax[COHORT_HIST_MAXDIM], cnt[COHORT_HIST_MAXDIM];
+    uint64_t umin[COHORT_HIST_MAXDIM], umax[COHORT_HIST_MAXDIM];
+    for (int d = 0; d < ndim; d++)
+        dmin[d] = r[d].dmin, dmax[d] = r[d].dmax, imin[d] = r[d].imin, imax[d] = r[d].imax, umin[d] = r[d].umin,
+        umax[d] = r[d].umax, cnt[d] = r[d].count;
+    st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, dmin, ndim, MPI_DOUBLE, MPI_MIN, ctx->comm));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, dmax, ndim, MPI_DOUBLE, MPI_MAX, ctx->comm));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, imin, ndim, MPI_INT64_T, MPI_MIN, ctx->comm));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, imax, ndim, MPI_INT64_T, MPI_MAX, ctx->comm));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, umin, ndim, MPI_UINT64_T, MPI_MIN, ctx->comm));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, umax, ndim, MPI_UINT64_T, MPI_MAX, ctx->comm));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, cnt, ndim, MPI_INT64_T, MPI_SUM, ctx->comm));
+    for (int d = 0; d < ndim; d++)
+        r[d] = (range){dmin[d], dmax[d], imin[d], imax[d], umin[d], umax[d], cnt[d]};
+    (void)types;
+    return st;
+}
+
+/* Edges and binning rule of dimension d. */
+static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range *r, cohort_type t, bool one_d, axis *a)
+{
+    if (spec->edges) {
+        a->n = spec->nedges - 1;
+        a->edges = malloc((size_t)spec->nedges * sizeof *a->edges);
+        if (!a->edges)
+            return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for edges");
+        memcpy(a->edges, spec->edges, (size_t)spec->nedges * sizeof *a->edges);
+        return COHORT_OK;
+    }
+    a->n = spec->bins;
+    a->edges = malloc(((size_t)a->n + 1) * sizeof *a->edges);
+    if (!a->edges)
+        return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for %lld edges", (long long)a->n + 1);
+    bool autorange = isnan(spec->lo), is_int = cohort_type_is_integer(t), expanded = false;
+    double first = spec->lo, last = spec->hi;
+    uint64_t int_span = 0; /* exact last - first for an automatic integer range */
+    if (autorange) {
+        if (r->count == 0) {
+            first = 0, last = 1;
+        } else if (!is_int) {
+            first = r->dmin, last = r->dmax;
+        } else if (cohort_type_is_signed(t)) {
+            first = (double)r->imin, last = (double)r->imax;
+            int_span = (uint64_t)r->imax - (uint64_t)r->imin;
+        } else {
+            first = (double)r->umin, last = (double)r->umax;
+            int_span = r->umax - r->umin;
+        }
+    }
+    if (first == last) {
+        first -= 0.5, last += 0.5;
+        expanded = true;
+    }
+    if (spec->log) { /* numpy.logspace: 10 ** linspace(log10(lo), log10(hi)) */
+        linspace(log10(first), log10(last), a->n, a->edges);
+        for (int64_t i = 0; i <= a->n; i++)
+            a->edges[i] = pow(10.0, a->edges[i]);
+        return COHORT_OK; /* binned by searching the edges */
+    }
+    linspace(first, last, a->n, a->edges);
+    if (!one_d)
+        return COHORT_OK; /* histogramdd: searching the edges, in float64 */
+    a->uniform = true;
+    a->first = first, a->last = last;
+    if (autorange && is_int && !expanded && r->count > 0)
+        a->norm = (double)a->n / (double)int_span;
+    else
+        a->norm = (double)a->n / (last - first);
+    if (t == COHORT_FLOAT) { /* numpy bins float32 data in float32 */
+        a->f32 = true;
+        a->edges32 = malloc(((size_t)a->n + 1) * sizeof *a->edges32);
+        if (!a->edges32)
+            return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for edges");
+        for (int64_t i = 0; i <= a->n; i++)
+            a->edges32[i] = (float)a->edges[i];
+        a->first32 = (float)first, a->last32 = (float)last;
+        /* norm = n / (last - first): the difference is float32 when both
+         * came from the float32 data unexpanded, float64 otherwise. */
+        double span = autorange && !expanded && r->count > 0 ? (double)((float)last - (float)first) : last - first;
+        a->norm32 = (float)((double)a->n / span);
+        for (int64_t i = 0; i <= a->n; i++) /* the result's edges are the float32 ones */
+            a->edges[i] = (double)a->edges32[i];
+    }
+    return COHORT_OK;
+}
+
+int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis *axes, int ndim, int flags,
+                     cohort_hist **out)
+{
+    cohort__clear_error(ctx);
+    double t0 = cohort__now();
+    bool weighted = flags & COHORT_HIST_WEIGHTED;
+    int st = out && src ? check_axes(ctx, axes, ndim, flags)
+                        : COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: NULL argument");
+    if (out)
+        *out = NULL;
+    if (st == COHORT_OK && src->ncols < ndim + (weighted ? 1 : 0))
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: the source has %d columns, %d needed", src->ncols,
+                         ndim + (weighted ? 1 : 0));
+    int64_t fl = flags;
+    st = cohort__agree_equal(ctx, st, &fl, 1, "cohort_histogram: the flags");
+    if (st != COHORT_OK)
+        return st;
+
+    /* Pass 1 (only when some dimension has an automatic range).  The
+     * column types come from the first block. */
+    range r[COHORT_HIST_MAXDIM];
+    cohort_type types[COHORT_HIST_MAXDIM] = {0};
+    bool need_range = false;
+    for (int d = 0; d < ndim; d++)
+        need_range |= !axes[d].edges && isnan(axes[d].lo);
+    st = src->rewind(src->arg);
+    {
+        const cohort_column *cols;
+        int64_t rows;
+        int done;
+        if (st == COHORT_OK)
+            st = src->next(src->arg, &cols, &rows, &done);
+        for (int d = 0; st == COHORT_OK && !done && d < ndim + (weighted ? 1 : 0); d++) {
+            if (!cohort_type_is_integer(cols[d].type) && !cohort_type_is_float(cols[d].type))
+                st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "histogram column %d is not numeric (%s)", d,
+                                 cohort_type_name(cols[d].type) ? cohort_type_name(cols[d].type) : "?");
+            else if (d < ndim)
+                types[d] = cols[d].type;
+        }
+        st = cohort__agree(ctx, st);
+    }
+    if (st == COHORT_OK && need_range)
+        st = cohort__agree(ctx, find_ranges(ctx, src, axes, ndim, r, types));
+
+    /* The axes, and the result. */
+    axis ax[COHORT_HIST_MAXDIM] = {{0}};
+    cohort_hist *h = calloc(1, sizeof *h);
+    int64_t size = 1;
+    if (h == NULL)
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    for (int d = 0; st == COHORT_OK && d < ndim; d++) {
+        st = make_axis(ctx, &axes[d], &r[d], types[d], ndim == 1, &ax[d]);
+        if (st == COHORT_OK && size > INT64_MAX / ax[d].n)
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: too many bins");
+        size *= st == COHORT_OK ? ax[d].n : 1;
+    }
+    bool exact = weighted && size <= XSUM_MAX_BINS;
+    size_t per_bin = !weighted ? sizeof(int64_t) : exact ? sizeof(cohort_xsum) : sizeof(kahan);
+    void *acc = NULL;
+    if (st == COHORT_OK)
+        st = cohort__calloc(ctx, (size_t)size * per_bin, "histogram bins", &acc);
+    st = cohort__agree(ctx, st);
+
+    /* Pass 2: bin every row. */
+    int64_t tally[4] = {0, 0, 0, 0}; /* nan, under, over, total */
+    if (st == COHORT_OK)
+        st = src->rewind(src->arg);
+    for (int done = 0; st == COHORT_OK;) {
+        const cohort_column *cols;
+        int64_t rows;
+        st = src->next(src->arg, &cols, &rows, &done);
+        if (st != COHORT_OK || done)
+            break;
+        int64_t idx[CHUNK];
+        double w[CHUNK];
+        for (int64_t at = 0; at < rows; at += CHUNK) {
+            int64_t m = rows - at < CHUNK ? rows - at : CHUNK;
+            bin_rows(ax, ndim, cols, at, m, idx);
+            if (weighted)
+                to_double(&cols[ndim], at, m, w);
+            for (int64_t i = 0; i < m; i++) {
+                int64_t b = idx[i];
+                if (weighted && b >= 0 && w[i] != w[i])
+                    b = OUT_NAN; /* a NaN weight: not binned, counted as NaN */
+                if (b < 0)
+                    tally[-b - 1]++;
+                else if (!weighted)
+                    ((int64_t *)acc)[b]++;
+                else if (exact)
+                    cohort__xsum_add((cohort_xsum *)acc + b, w[i]);
+                else
+                    kahan_add((kahan *)acc + b, w[i]);
+            }
+            tally[3] += m;
+        }
+    }
+    cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
+
+    /* One reduction of the bins (and one of the tallies). */
+    double t1 = cohort__now();
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK) {
+        st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, tally, 4, MPI_INT64_T, MPI_SUM, ctx->comm));
+        if (st == COHORT_OK && !weighted)
+            st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, acc, (int)size, MPI_INT64_T, MPI_SUM, ctx->comm));
+        else if (st == COHORT_OK && exact) {
+            MPI_Datatype t;
+            MPI_Op op;
+            MPI_Type_contiguous((int)sizeof(cohort_xsum), MPI_BYTE, &t);
+            MPI_Type_commit(&t);
+            MPI_Op_create(merge_xsums, 1, &op);
+            st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, acc, (int)size, t, op, ctx->comm));
+            MPI_Op_free(&op);
+            MPI_Type_free(&t);
+        } else if (st == COHORT_OK) {
+            /* Sum then correction, reduced as pairs of doubles. */
+            st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, acc, (int)(2 * size), MPI_DOUBLE, MPI_SUM, ctx->comm));
+        }
+        st = cohort__agree(ctx, st);
+    }
+    cohort__phase_add(ctx, COHORT_PHASE_REDUCE, t1);
+
+    /* Results: counts or values, density, cumulative. */
+    bool as_values = weighted || (flags & COHORT_HIST_DENSITY);
+    if (st == COHORT_OK) {
+        h->ndim = ndim, h->size = size;
+        h->nan = tally[0], h->underflow = tally[1], h->overflow = tally[2], h->total = tally[3];
+        for (int d = 0; d < ndim; d++) {
+            h->nbins[d] = ax[d].n;
+            h->edges[d] = ax[d].edges;
+            ax[d].edges = NULL;
+        }
+        if (as_values && (h->values = malloc((size_t)size * sizeof(double))) == NULL)
+            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+        if (!as_values && (h->counts = malloc((size_t)size * sizeof(int64_t))) == NULL)
+            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    }
+    if (st == COHORT_OK) {
+        for (int64_t b = 0; b < size; b++) {
+            if (!as_values)
+                h->counts[b] = ((int64_t *)acc)[b];
+            else if (!weighted)
+                h->values[b] = (double)((int64_t *)acc)[b];
+            else if (exact)
+                h->values[b] = cohort__xsum_value((cohort_xsum *)acc + b);
+            else
+                h->values[b] = ((kahan *)acc)[b].s + ((kahan *)acc)[b].c;
+        }
+        if (flags & COHORT_HIST_DENSITY) {
+            /* numpy: n / widths / n.sum() (1-D); histogramdd divides by each
+             * dimension's widths in turn, then by the sum.  The sum is
+             * exact (numpy's is exact for counts, pairwise for weights). */
+            cohort_xsum all;
+            cohort__xsum_init(&all);
+            for (int64_t b = 0; b < size; b++)
+                cohort__xsum_add(&all, h->values[b]);
+            double sum = cohort__xsum_value(&all);
+            int64_t stride = size;
+            for (int d = 0; d < ndim; d++) {
+                stride /= h->nbins[d];
+                for (int64_t b = 0; b < size; b++) {
+                    int64_t k = (b / stride) % h->nbins[d];
+                    h->values[b] = h->values[b] / (h->edges[d][k + 1] - h->edges[d][k]);
+                }
+            }
+            for (int64_t b = 0; b < size; b++)
+                h->values[b] = h->values[b] / sum;
+        }
+        if (flags & COHORT_HIST_CUMULATIVE) { /* 1-D: running totals */
+            double run = 0;
+            for (int64_t b = 0; b < size; b++) {
+                if (flags & COHORT_HIST_DENSITY) /* the share of the total up to here */
+                    h->values[b] = run += h->values[b] * (h->edges[0][b + 1] - h->edges[0][b]);
+                else if (as_values)
+                    h->values[b] = run += h->values[b];
+                else if (b > 0)
+                    h->counts[b] += h->counts[b - 1];
+            }
+        }
+    }
+    for (int d = 0; d < ndim; d++) {
+        free(ax[d].edges);
+        free(ax[d].edges32);
+    }
+    cohort__free(ctx, acc, (size_t)size * per_bin);
+    if (st != COHORT_OK)
+        cohort_hist_destroy(&h);
+    else
+        *out = h;
+    return st;
+}
