@@ -462,6 +462,40 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
 void cohort_hist_destroy(cohort_hist **h);
 
 /* ------------------------------------------------------------------------ */
+/* Quantiles                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/** numpy.quantile's methods (the discontinuous ones and the two interpolating ones). */
+typedef enum cohort_quantile_method {
+    COHORT_QUANTILE_LINEAR = 0,   /**< numpy's default: interpolate between the two order statistics */
+    COHORT_QUANTILE_LOWER = 1,
+    COHORT_QUANTILE_HIGHER = 2,
+    COHORT_QUANTILE_NEAREST = 3,  /**< the nearer, ties to the even index */
+    COHORT_QUANTILE_MIDPOINT = 4
+} cohort_quantile_method;
+
+/** "linear", "lower", "higher", "nearest", "midpoint"; COHORT_ERR_ARG otherwise. */
+int cohort_quantile_method_parse(const char *name, cohort_quantile_method *method);
+
+/**
+ * Exact quantiles of the first column of @src (any numeric type), NaN
+ * excluded, with numpy.nanquantile's semantics for @method: values[k] is
+ * the quantile at probability q[k] in [0, 1], NaN when there is no
+ * non-NaN value.  *count (may be NULL) receives the number of non-NaN
+ * values, *nan (may be NULL) the number of NaN.  By distributed radix
+ * selection: each pass over the source counts, for every wanted order
+ * statistic, the keys under its known prefix of bits by the next digit,
+ * and one reduction of those counts fixes that digit: 64-bit keys take 4
+ * passes (2 for 32-bit), whatever the number of rows; no data is sorted
+ * or moved.  Results are identical for any number of ranks.
+ * Collective; @q, @m, @method equal on every rank.
+ * Memory per rank: O(m × 65536) counts (less for many quantiles) plus the
+ * source's blocks.
+ */
+int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
+                     double *values, int64_t *count, int64_t *nan);
+
+/* ------------------------------------------------------------------------ */
 /* Synthetic data                                                            */
 /* ------------------------------------------------------------------------ */
 

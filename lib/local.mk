@@ -46,5 +46,6 @@ lib_libcohort_la_SOURCES += \
 lib_libcohort_la_SOURCES += \
 	lib/ops/ops.h \
 	lib/ops/histogram.c \
+	lib/ops/quantile.c \
 	lib/ops/select.c \
 	lib/ops/sort.c

@@ -1,0 +1,109 @@
+/*
+ * cohort-quantile — exact quantiles of a dataset (numpy.nanquantile's
+ * methods) by distributed selection, streamed in bounded memory.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { OPT_Q = CLI_OPT_FIRST_FREE, OPT_METHOD };
+
+static const cli_option options[] = {
+    {"input", 'i', "FILE:/PATH", "the values: a 1-D dataset or a compound member (required)"},
+    {"q", OPT_Q, "Q1,Q2,...", "probabilities in [0, 1] (default 0.5)"},
+    {"method", OPT_METHOD, "METHOD", "linear (default), lower, higher, nearest or midpoint, as numpy.quantile"},
+    {"format", CLI_OPT_FORMAT, "FMT", "text (default), csv or json"},
+    {NULL, 0, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    cli c = {.prog = "cohort-quantile",
+             .usage = "--input FILE:/PATH [--q Q1,Q2,...] [--method METHOD] [--format text|csv|json]",
+             .summary = "Exact quantiles of a column, NaN excluded and counted (numpy.nanquantile), by distributed\n"
+                        "selection over all ranks: a few passes over the data, no sort, bounded memory.",
+             .options = options};
+    int code = cli_start(&c, &argc, &argv);
+    if (code != CLI_EXIT_OK)
+        return cli_finish(&c, code);
+    const char *input = NULL, *v;
+    double *q = NULL;
+    int m = 0, key;
+    cohort_quantile_method method = COHORT_QUANTILE_LINEAR;
+    while ((key = cli_next(&c, argc, argv, &v, &code)) > 0) {
+        bool ok = true;
+        if (key == 'i')
+            input = v;
+        else if (key == OPT_Q)
+            free(q), ok = cli_doubles(&c, "--q", v, &q, &m);
+        else if (key == OPT_METHOD && cohort_quantile_method_parse(v, &method) != COHORT_OK)
+            ok = (cli_usage(&c, "--method %s: use linear, lower, higher, nearest or midpoint", v), false);
+        if (!ok)
+            return cli_finish(&c, CLI_EXIT_USAGE);
+    }
+    if (key < 0)
+        return cli_finish(&c, code);
+    if (cli_optind < argc)
+        return cli_finish(&c, cli_usage(&c, "unexpected argument %s", argv[cli_optind]));
+    if (!input)
+        return cli_finish(&c, cli_usage(&c, "--input is required"));
+    if (!q) {
+        q = malloc(sizeof *q);
+        q[0] = 0.5, m = 1;
+    }
+    for (int k = 0; k < m; k++)
+        if (!(q[k] >= 0 && q[k] <= 1))
+            return cli_finish(&c, cli_usage(&c, "--q: probabilities must be in [0, 1]"));
+
+    cohort_input *in = NULL;
+    cohort_stream *s = NULL;
+    double *values = malloc((size_t)m * sizeof *values);
+    int64_t count = 0, nan = 0;
+    int st = cohort_input_open(c.ctx, input, &in);
+    if (st == COHORT_OK && cohort_input_ncols(in) != 1) {
+        code = CLI_EXIT_INPUT;
+        if (c.rank == 0)
+            fprintf(stderr, "%s: error: %s has %d columns; quantiles need one\n", c.prog, input, cohort_input_ncols(in));
+    }
+    if (st == COHORT_OK && code == CLI_EXIT_OK)
+        st = cohort_stream_open(c.ctx, in, 0, &s);
+    if (st == COHORT_OK && code == CLI_EXIT_OK) {
+        cohort_source src;
+        cohort_stream_source(s, &src);
+        st = cohort_quantiles(c.ctx, &src, q, m, method, values, &count, &nan);
+    }
+    if (code == CLI_EXIT_OK)
+        code = cli_fail(&c, st, false);
+    if (code == CLI_EXIT_OK && c.rank == 0) {
+        if (c.format == CLI_FORMAT_JSON) {
+            printf("{\"q\": [");
+            for (int k = 0; k < m; k++)
+                printf("%s", k ? ", " : ""), cli_print_double(stdout, q[k], CLI_FORMAT_JSON);
+            printf("], \"values\": [");
+            for (int k = 0; k < m; k++)
+                printf("%s", k ? ", " : ""), cli_print_double(stdout, values[k], CLI_FORMAT_JSON);
+            printf("], \"count\": %lld, \"nan\": %lld}\n", (long long)count, (long long)nan);
+        } else if (c.format == CLI_FORMAT_CSV) {
+            printf("q,value\n");
+            for (int k = 0; k < m; k++) {
+                cli_print_double(stdout, q[k], CLI_FORMAT_CSV);
+                putchar(',');
+                cli_print_double(stdout, values[k], CLI_FORMAT_CSV);
+                putchar('\n');
+            }
+        } else {
+            for (int k = 0; k < m; k++) {
+                printf("q=%-8g ", q[k]);
+                cli_print_double(stdout, values[k], CLI_FORMAT_TEXT);
+                putchar('\n');
+            }
+            printf("%lld values, %lld NaN\n", (long long)count, (long long)nan);
+        }
+    }
+    cohort_stream_close(&s);
+    cohort_input_close(&in);
+    free(values);
+    free(q);
+    return cli_finish(&c, code);
+}

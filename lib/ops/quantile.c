@@ -1,0 +1,283 @@
+/*
+ * quantile.c — exact quantiles by distributed radix selection.
+ *
+ * Keys are encoded as unsigned integers in their order (kernels/keys.c;
+ * NaN encodes as the largest key and is left out).  An order statistic is
+ * found digit by digit from the top: in each pass over the data every rank
+ * counts, for each group of wanted statistics that share the bits found so
+ * far, the keys with that prefix by their next digit; one sum over ranks of
+ * those counts tells each statistic its next digit.  After the first pass
+ * the counts also give the number of keys, hence which order statistics
+ * numpy's method needs.  Exact, deterministic, any number of ranks.
+ */
+#include "ops.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define CHUNK 2048
+
+int cohort_quantile_method_parse(const char *name, cohort_quantile_method *m)
+{
+    static const char *const names[] = {"linear", "lower", "higher", "nearest", "midpoint"};
+    for (int i = 0; name && i < 5; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *m = (cohort_quantile_method)i;
+            return COHORT_OK;
+        }
+    return COHORT_ERR_ARG;
+}
+
+/* One wanted order statistic: its global position, and its search state. */
+typedef struct target {
+    int64_t pos;     /* 0-based among the non-NaN keys in ascending order */
+    int64_t rank;    /* position among the keys sharing its prefix */
+    uint64_t prefix; /* the bits found so far */
+    int group;       /* index of its prefix among this round's groups */
+} target;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Index of @p in the sorted @v[0..n), or -1. */
+static inline int find_group(const uint64_t *v, int n, uint64_t p)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (v[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == p ? lo : -1;
+}
+
+/*
+ * The order statistics numpy's method reads for probability q of n values
+ * (function_base._quantile and _get_indexes), and the interpolation weight
+ * gamma: linear interpolates at (n - 1) q between floor and floor + 1;
+ * midpoint at the mean of floor and ceil; an index at or past n - 1 reads
+ * the last value twice (and gamma is then counted from index -1, as numpy
+ * does).
+ */
+static void order_stats(cohort_quantile_method method, int64_t n, double q, int64_t *lo, int64_t *hi, double *gamma)
+{
+    double h = (double)(n - 1) * q, g = 0;
+    switch (method) {
+    case COHORT_QUANTILE_LOWER: *lo = *hi = (int64_t)floor(h); break;
+    case COHORT_QUANTILE_HIGHER: *lo = *hi = (int64_t)ceil(h); break;
+    case COHORT_QUANTILE_NEAREST: *lo = *hi = (int64_t)nearbyint(h); break; /* numpy.around: half to even */
+    default: {
+        double vi = method == COHORT_QUANTILE_MIDPOINT ? 0.5 * (floor(h) + ceil(h)) : h;
+        double prev = floor(vi);
+        if (vi >= (double)(n - 1)) {
+            *lo = *hi = n - 1;
+            prev = -1;
+        } else {
+            *lo = (int64_t)prev, *hi = *lo + 1;
+        }
+        g = vi - prev;
+        if (method == COHORT_QUANTILE_MIDPOINT)
+            g = fmod(vi, 1.0) == 0 ? 0 : 0.5;
+    }
+    }
+    if (gamma)
+        *gamma = g;
+}
+
+/* The two statistics as numpy computes with them: floats as they are (the
+ * difference of float32 values in float32); integers converted, their
+ * difference taken in 64 bits (numpy takes it in the values' own type and
+ * so wraps for narrow types: [-100, 100] as int8 has median 128 there). */
+static void key_values(const cohort_column *like, uint64_t ka, uint64_t kb, double *a, double *b, double *diff)
+{
+    uint64_t raw[2] = {0, 0};
+    cohort__keys_decode(like, false, &ka, sizeof ka, 1, &raw[0]);
+    cohort__keys_decode(like, false, &kb, sizeof kb, 1, &raw[1]);
+    if (like->type == COHORT_FLOAT) {
+        float x, y;
+        memcpy(&x, &raw[0], 4), memcpy(&y, &raw[1], 4);
+        *a = x, *b = y, *diff = (double)(float)(y - x); /* numpy subtracts in float32 */
+        return;
+    }
+    if (like->type == COHORT_DOUBLE) {
+        memcpy(a, &raw[0], 8), memcpy(b, &raw[1], 8);
+        *diff = *b - *a;
+        return;
+    }
+    if (cohort_type_is_signed(like->type)) {
+        int sh = 64 - 8 * (int)like->width; /* sign-extend the narrow types */
+        int64_t x = (int64_t)(raw[0] << sh) >> sh, y = (int64_t)(raw[1] << sh) >> sh;
+        *a = (double)x, *b = (double)y, *diff = (double)(int64_t)((uint64_t)y - (uint64_t)x);
+    } else {
+        *a = (double)raw[0], *b = (double)raw[1];
+        *diff = raw[1] >= raw[0] ? (double)(raw[1] - raw[0]) : -(double)(raw[0] - raw[1]);
+    }
+}
+
+/* numpy's _lerp(a, b, t): exact at t = 0 and t = 1, symmetric around 0.5. */
+static double lerp(double a, double b, double diff, double t)
+{
+    return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
+}
+
+int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
+                     double *values, int64_t *count_out, int64_t *nan_out)
+{
+    cohort__clear_error(ctx);
+    double t0 = cohort__now();
+    int st = COHORT_OK;
+    if (src == NULL || src->ncols < 1 || m < 0 || (m > 0 && (q == NULL || values == NULL)) ||
+        method < COHORT_QUANTILE_LINEAR || method > COHORT_QUANTILE_MIDPOINT)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles: invalid arguments");
+    for (int k = 0; st == COHORT_OK && k < m; k++)
+        if (!(q[k] >= 0 && q[k] <= 1))
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles: probability %g is outside [0, 1]", q[k]);
+    int64_t same[2] = {m, method};
+    st = cohort__agree_equal(ctx, st, same, 2, "cohort_quantiles: the probabilities or method");
+    if (st != COHORT_OK)
+        return st;
+
+    /* The key type, from the first block (every rank has the same columns). */
+    const cohort_column *cols;
+    int64_t rows;
+    int done;
+    st = src->rewind(src->arg);
+    if (st == COHORT_OK)
+        st = src->next(src->arg, &cols, &rows, &done);
+    cohort_column like = {0};
+    if (st == COHORT_OK && !done) {
+        like = cols[0];
+        if (!cohort_type_is_integer(like.type) && !cohort_type_is_float(like.type))
+            st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "quantiles need a numeric column, not %s",
+                             cohort_type_name(like.type) ? cohort_type_name(like.type) : "?");
+    }
+    st = cohort__agree(ctx, st);
+    if (st != COHORT_OK)
+        return st;
+    int bits = (int)(8 * like.width);
+
+    /* Up to two order statistics per probability; the digit shrinks when
+     * many statistics need counts at once, to bound the counts' memory. */
+    int maxt = 2 * (m > 0 ? m : 1);
+    int D = maxt <= 8 ? 16 : maxt <= 128 ? 12 : 8;
+    size_t nb = (size_t)1 << D;
+    target *tg = calloc((size_t)maxt, sizeof *tg);
+    int *which = calloc((size_t)maxt, sizeof *which); /* per probability: its two targets */
+    uint64_t *groups = calloc((size_t)maxt, sizeof *groups), enc[CHUNK];
+    int64_t *hist = NULL, N = 0, nan_count = 0;
+    size_t hist_bytes = ((size_t)maxt * nb + 1) * sizeof *hist;
+    if (!tg || !groups || !which)
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    if (st == COHORT_OK)
+        st = cohort__alloc(ctx, hist_bytes, "quantile counts", (void **)&hist);
+    st = cohort__agree(ctx, st);
+
+    int ngroups = 1, ntargets = 0;
+    groups[0] = 0;
+    for (int resolved = 0; st == COHORT_OK && resolved < bits && (resolved == 0 || ntargets > 0);) {
+        int d = bits - resolved < D ? bits - resolved : D, shift = bits - resolved - d;
+        uint64_t mask = ((uint64_t)1 << d) - 1;
+        memset(hist, 0, ((size_t)ngroups * nb + 1) * sizeof *hist);
+        int64_t *nanc = hist + (size_t)ngroups * nb; /* the NaN count rides along */
+        st = src->rewind(src->arg);
+        for (done = 0; st == COHORT_OK;) {
+            st = src->next(src->arg, &cols, &rows, &done);
+            if (st != COHORT_OK || done)
+                break;
+            for (int64_t at = 0; at < rows; at += CHUNK) {
+                int64_t n = rows - at < CHUNK ? rows - at : CHUNK;
+                cohort_column part = cols[0];
+                part.data = (char *)cols[0].data + (size_t)at * part.width;
+                part.count = n;
+                memset(enc, 0, (size_t)n * sizeof *enc);
+                cohort__keys_encode(&part, false, enc, sizeof *enc);
+                bool floaty = cohort_type_is_float(part.type);
+                uint64_t nan_code = part.width == 4 ? UINT32_MAX : UINT64_MAX;
+                for (int64_t i = 0; i < n; i++) {
+                    uint64_t u = enc[i];
+                    if (floaty && u == nan_code) {
+                        (*nanc)++;
+                        continue;
+                    }
+                    int g = resolved == 0 ? 0 : find_group(groups, ngroups, u >> (bits - resolved));
+                    if (g >= 0)
+                        hist[(size_t)g * nb + ((u >> shift) & mask)]++;
+                }
+            }
+        }
+        if (st == COHORT_OK)
+            st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, hist, (int)((size_t)ngroups * nb + 1), MPI_INT64_T,
+                                               MPI_SUM, ctx->comm));
+        st = cohort__agree(ctx, st);
+        if (st != COHORT_OK)
+            break;
+        if (resolved == 0) {
+            /* Now the count is known: which order statistics numpy needs. */
+            nan_count = *nanc;
+            for (size_t b = 0; b < nb; b++)
+                N += hist[b];
+            for (int k = 0; N > 0 && k < m; k++) {
+                int64_t lo, hi;
+                order_stats(method, N, q[k], &lo, &hi, NULL);
+                which[2 * k] = ntargets, tg[ntargets++].pos = lo;
+                which[2 * k + 1] = hi == lo ? which[2 * k] : ntargets;
+                if (hi != lo)
+                    tg[ntargets++].pos = hi;
+            }
+            for (int t = 0; t < ntargets; t++)
+                tg[t].rank = tg[t].pos, tg[t].prefix = 0, tg[t].group = 0;
+        }
+        /* Each statistic's next digit, from its group's counts. */
+        for (int t = 0; t < ntargets; t++) {
+            const int64_t *h = hist + (size_t)tg[t].group * nb;
+            int64_t cum = 0;
+            size_t b = 0;
+            while (b + 1 < ((size_t)1 << d) && cum + h[b] <= tg[t].rank)
+                cum += h[b++];
+            tg[t].rank -= cum;
+            tg[t].prefix = (tg[t].prefix << d) | b;
+        }
+        resolved += d;
+        /* The next round's groups: the distinct prefixes, sorted. */
+        for (int t = 0; t < ntargets; t++)
+            groups[t] = tg[t].prefix;
+        qsort(groups, (size_t)ntargets, sizeof *groups, cmp_u64);
+        ngroups = 0;
+        for (int t = 0; t < ntargets; t++)
+            if (ngroups == 0 || groups[ngroups - 1] != groups[t])
+                groups[ngroups++] = groups[t];
+        for (int t = 0; t < ntargets; t++)
+            tg[t].group = find_group(groups, ngroups, tg[t].prefix);
+        cohort__progress(ctx, "quantiles", resolved, bits);
+    }
+
+    /* Decode the statistics and apply numpy's method. */
+    if (st == COHORT_OK) {
+        for (int k = 0; k < m; k++) {
+            if (N == 0) {
+                values[k] = NAN;
+                continue;
+            }
+            double gamma, a, b, diff;
+            int64_t lo, hi;
+            order_stats(method, N, q[k], &lo, &hi, &gamma);
+            key_values(&like, tg[which[2 * k]].prefix, tg[which[2 * k + 1]].prefix, &a, &b, &diff);
+            values[k] = method == COHORT_QUANTILE_LINEAR || method == COHORT_QUANTILE_MIDPOINT ? lerp(a, b, diff, gamma) : a;
+        }
+        if (count_out)
+            *count_out = N;
+        if (nan_out)
+            *nan_out = nan_count;
+    }
+    cohort__free(ctx, hist, hist_bytes);
+    free(tg);
+    free(groups);
+    free(which);
+    cohort__phase_add(ctx, COHORT_PHASE_SPLIT, t0);
+    return st;
+}
