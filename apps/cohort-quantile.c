@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_Q = CLI_OPT_FIRST_FREE, OPT_METHOD };
+enum { OPT_Q = CLI_OPT_FIRST_FREE, OPT_METHOD, OPT_APPROX };
 
 static const cli_option options[] = {
     {"input", 'i', "FILE:/PATH", "the values: a 1-D dataset or a compound member (required)"},
     {"q", OPT_Q, "Q1,Q2,...", "probabilities in [0, 1] (default 0.5)"},
     {"method", OPT_METHOD, "METHOD", "linear (default), lower, higher, nearest or midpoint, as numpy.quantile"},
+    {"approx", OPT_APPROX, "EPS", "one pass with a sketch: each value's rank within EPS x count of the exact (lower) one"},
     {"format", CLI_OPT_FORMAT, "FMT", "text (default), csv or json"},
     {NULL, 0, NULL, NULL},
 };
@@ -22,7 +23,8 @@ int main(int argc, char **argv)
     cli c = {.prog = "cohort-quantile",
              .usage = "--input FILE:/PATH [--q Q1,Q2,...] [--method METHOD] [--format text|csv|json]",
              .summary = "Exact quantiles of a column, NaN excluded and counted (numpy.nanquantile), by distributed\n"
-                        "selection over all ranks: a few passes over the data, no sort, bounded memory.",
+                        "selection over all ranks: a few passes over the data, no sort, bounded memory.  With\n"
+                        "--approx, one pass and a mergeable sketch with a guaranteed rank-error bound.",
              .options = options};
     int code = cli_start(&c, &argc, &argv);
     if (code != CLI_EXIT_OK)
@@ -30,6 +32,7 @@ int main(int argc, char **argv)
     const char *input = NULL, *v;
     double *q = NULL;
     int m = 0, key;
+    double eps = 0;
     cohort_quantile_method method = COHORT_QUANTILE_LINEAR;
     while ((key = cli_next(&c, argc, argv, &v, &code)) > 0) {
         bool ok = true;
@@ -37,6 +40,8 @@ int main(int argc, char **argv)
             input = v;
         else if (key == OPT_Q)
             free(q), ok = cli_doubles(&c, "--q", v, &q, &m);
+        else if (key == OPT_APPROX)
+            ok = cli_double(&c, "--approx", v, &eps) && ((eps > 0 && eps < 1) || (cli_usage(&c, "--approx %s: use 0 < EPS < 1", v), false));
         else if (key == OPT_METHOD && cohort_quantile_method_parse(v, &method) != COHORT_OK)
             ok = (cli_usage(&c, "--method %s: use linear, lower, higher, nearest or midpoint", v), false);
         if (!ok)
@@ -71,7 +76,8 @@ int main(int argc, char **argv)
     if (st == COHORT_OK && code == CLI_EXIT_OK) {
         cohort_source src;
         cohort_stream_source(s, &src);
-        st = cohort_quantiles(c.ctx, &src, q, m, method, values, &count, &nan);
+        st = eps > 0 ? cohort_quantiles_approx(c.ctx, &src, q, m, eps, values, &count, &nan)
+                     : cohort_quantiles(c.ctx, &src, q, m, method, values, &count, &nan);
     }
     if (code == CLI_EXIT_OK)
         code = cli_fail(&c, st, false);

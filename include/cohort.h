@@ -446,7 +446,8 @@ typedef struct cohort_hist {
  * numpy does), np.histogramdd for N-D; values outside the range are not
  * binned but counted as underflow/overflow; NaN is never binned.  An
  * automatic range is the global [min, max] of the non-NaN data
- * ([min-0.5, max+0.5] when min == max; [0, 1] without data), found in a
+ * ([min-0.5, max+0.5] when min == max; [0, 1] without data; COHORT_ERR_ARG
+ * when it is not finite, as numpy), found in a
  * first pass over the source.  Counts are 64-bit; weighted sums are exact
  * (correctly rounded sums, the same for any number of ranks) up to 65,536
  * bins and compensated beyond.  Reduced once over the ranks.
@@ -494,6 +495,18 @@ int cohort_quantile_method_parse(const char *name, cohort_quantile_method *metho
  */
 int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
                      double *values, int64_t *count, int64_t *nan);
+
+/**
+ * Approximate quantiles in one pass: every value returned has a rank (among
+ * the N non-NaN values) within eps × N of the exact one at floor(q (N-1)),
+ * guaranteed (a deterministic bound, not a probability).  A mergeable
+ * sketch of compactors per rank, merged up a binomial tree (O(log p)
+ * messages per rank, none of them O(p)).  Identical results on every rank.
+ * Collective; @q, @m, @eps equal on every rank.
+ * Memory per rank: about (48 / eps) × log2(N eps / 48) doubles.
+ */
+int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q, int m, double eps, double *values,
+                            int64_t *count, int64_t *nan);
 
 /* ------------------------------------------------------------------------ */
 /* Synthetic data                                                            */

@@ -40,6 +40,7 @@ lib_libcohort_la_SOURCES += \
 	lib/kernels/keys.c \
 	lib/kernels/merge.c \
 	lib/kernels/radix_sort.c \
+	lib/kernels/sketch.c \
 	lib/kernels/xsum.c
 
 # Collective operations.

@@ -52,6 +52,9 @@ void cohort__keys_encode(const cohort_column *keys, bool descending, void *recor
 void cohort__keys_decode(const cohort_column *like, bool descending, const void *records, size_t R, int64_t n,
                          void *out);
 
+/* Rows [at, at + n) of a numeric column as doubles. */
+void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, double *out);
+
 /* ---- radix_sort.c -------------------------------------------------------- */
 
 /* Stable LSD radix sort of @n records in @a, using @tmp (n × R bytes) as
@@ -96,5 +99,27 @@ void cohort__xsum_add(cohort_xsum *s, double x);
 void cohort__xsum_merge(cohort_xsum *into, const cohort_xsum *from);
 /* The sum, correctly rounded to the nearest double. */
 double cohort__xsum_value(const cohort_xsum *s);
+
+/* ---- sketch.c: mergeable quantile sketch, rank error <= eps N ---------- */
+
+#define COHORT_SKETCH_LEVELS 48 /* enough for k * 2^47 values */
+typedef struct cohort_sketch {
+    int64_t k;                           /* capacity of a level (even) */
+    double eps;
+    int64_t count;                       /* values added (NaN excluded by the caller) */
+    int64_t n[COHORT_SKETCH_LEVELS];     /* values held at each level */
+    int parity[COHORT_SKETCH_LEVELS];    /* which half the next compaction keeps */
+    double *level[COHORT_SKETCH_LEVELS]; /* k values each, allocated on first use */
+} cohort_sketch;
+int cohort__sketch_init(cohort_sketch *s, double eps);
+void cohort__sketch_free(cohort_sketch *s);
+int cohort__sketch_add(cohort_sketch *s, double x);
+int cohort__sketch_merge(cohort_sketch *into, const cohort_sketch *from);
+/* Serialised form, for sending between ranks: bytes, pack, merge. */
+size_t cohort__sketch_size(const cohort_sketch *s);
+void cohort__sketch_pack(const cohort_sketch *s, double *out);
+int cohort__sketch_merge_packed(cohort_sketch *into, const double *in);
+/* Values at ranks floor(q (N - 1)), each within eps N ranks of the truth. */
+int cohort__sketch_quantiles(const cohort_sketch *s, const double *q, int m, double *out);
 
 #endif

@@ -162,3 +162,26 @@ void cohort__keys_decode(const cohort_column *like, bool desc, const void *recor
     }
     }
 }
+
+void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, double *out)
+{
+    const void *p = (const char *)c->data + (size_t)at * c->width;
+#define CONV(T)                                     \
+    for (int64_t i = 0; i < n; i++)                 \
+        out[i] = (double)((const T *)p)[i];         \
+    break;
+    switch (c->type) {
+    case COHORT_INT8: CONV(int8_t)
+    case COHORT_INT16: CONV(int16_t)
+    case COHORT_INT32: CONV(int32_t)
+    case COHORT_INT64: CONV(int64_t)
+    case COHORT_UINT8: CONV(uint8_t)
+    case COHORT_UINT16: CONV(uint16_t)
+    case COHORT_UINT32: CONV(uint32_t)
+    case COHORT_UINT64: CONV(uint64_t)
+    case COHORT_FLOAT: CONV(float)
+    default: CONV(double)
+    }
+#undef CONV
+}
+

@@ -46,35 +46,13 @@ typedef struct range {
     int64_t count;        /* non-NaN values */
 } range;
 
-static void to_double(const cohort_column *c, int64_t at, int64_t n, double *out)
-{
-    const void *p = (const char *)c->data + (size_t)at * c->width;
-#define CONV(T)                                     \
-    for (int64_t i = 0; i < n; i++)                 \
-        out[i] = (double)((const T *)p)[i];         \
-    break;
-    switch (c->type) {
-    case COHORT_INT8: CONV(int8_t)
-    case COHORT_INT16: CONV(int16_t)
-    case COHORT_INT32: CONV(int32_t)
-    case COHORT_INT64: CONV(int64_t)
-    case COHORT_UINT8: CONV(uint8_t)
-    case COHORT_UINT16: CONV(uint16_t)
-    case COHORT_UINT32: CONV(uint32_t)
-    case COHORT_UINT64: CONV(uint64_t)
-    case COHORT_FLOAT: CONV(float)
-    default: CONV(double)
-    }
-#undef CONV
-}
-
 static void range_add(range *r, const cohort_column *c, int64_t n)
 {
     if (cohort_type_is_float(c->type)) {
         double buf[CHUNK];
         for (int64_t at = 0; at < n; at += CHUNK) {
             int64_t m = n - at < CHUNK ? n - at : CHUNK;
-            to_double(c, at, m, buf);
+            cohort__column_to_double(c, at, m, buf);
             for (int64_t i = 0; i < m; i++)
                 if (buf[i] == buf[i]) {
                     r->dmin = buf[i] < r->dmin ? buf[i] : r->dmin;
@@ -191,7 +169,7 @@ static void bin_rows(const axis *ax, int ndim, const cohort_column *cols, int64_
     }
     for (int d = 0; d < ndim; d++) {
         const axis *a = &ax[d];
-        to_double(&cols[d], at, m, buf);
+        cohort__column_to_double(&cols[d], at, m, buf);
         for (int64_t i = 0; i < m; i++) {
             int64_t b = a->uniform ? uniform_bin64(a, buf[i]) : search_bin(a->edges, a->n, buf[i]);
             if (d == 0) {
@@ -343,6 +321,9 @@ static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range 
             int_span = r->umax - r->umin;
         }
     }
+    if (autorange && !(isfinite(first) && isfinite(last)))
+        return COHORT_FAIL(ctx, COHORT_ERR_ARG,
+                           "the automatic range [%g, %g] of the data is not finite: give the range", first, last);
     if (first == last) {
         first -= 0.5, last += 0.5;
         expanded = true;
@@ -459,7 +440,7 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
             int64_t m = rows - at < CHUNK ? rows - at : CHUNK;
             bin_rows(ax, ndim, cols, at, m, idx);
             if (weighted)
-                to_double(&cols[ndim], at, m, w);
+                cohort__column_to_double(&cols[ndim], at, m, w);
             for (int64_t i = 0; i < m; i++) {
                 int64_t b = idx[i];
                 if (weighted && b >= 0 && w[i] != w[i])

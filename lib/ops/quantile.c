@@ -281,3 +281,119 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
     cohort__phase_add(ctx, COHORT_PHASE_SPLIT, t0);
     return st;
 }
+
+/* Merge the ranks' sketches up a binomial tree into rank 0's.  A rank that
+ * failed sends -1 as its size, so that no rank waits for what never comes. */
+static int merge_tree(cohort_ctx *ctx, cohort_sketch *sk, int st)
+{
+    for (int step = 1; step < ctx->size; step <<= 1) {
+        if (ctx->rank % (2 * step) == step) { /* send to rank - step, then done */
+            int64_t bytes = st == COHORT_OK ? (int64_t)cohort__sketch_size(sk) : -1;
+            double *buf = bytes > 0 ? malloc((size_t)bytes) : NULL;
+            if (bytes > 0 && buf == NULL)
+                bytes = -1, st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory sending a sketch");
+            if (buf)
+                cohort__sketch_pack(sk, buf);
+            int rc = MPI_Send(&bytes, 1, MPI_INT64_T, ctx->rank - step, 7, ctx->comm);
+            if (rc == MPI_SUCCESS && bytes > 0) /* sketches stay far below 2 GiB: k L doubles */
+                rc = MPI_Send(buf, (int)(bytes / 8), MPI_DOUBLE, ctx->rank - step, 8, ctx->comm);
+            free(buf);
+            return st == COHORT_OK ? COHORT_MPI(ctx, rc) : st;
+        }
+        if (ctx->rank % (2 * step) == 0 && ctx->rank + step < ctx->size) {
+            int64_t bytes = 0;
+            int rc = MPI_Recv(&bytes, 1, MPI_INT64_T, ctx->rank + step, 7, ctx->comm, MPI_STATUS_IGNORE);
+            double *buf = bytes > 0 ? malloc((size_t)bytes) : NULL;
+            if (rc == MPI_SUCCESS && bytes > 0) {
+                double dummy;
+                rc = MPI_Recv(buf ? buf : &dummy, buf ? (int)(bytes / 8) : 0, MPI_DOUBLE, ctx->rank + step, 8, ctx->comm,
+                              MPI_STATUS_IGNORE);
+            }
+            if (rc != MPI_SUCCESS && st == COHORT_OK)
+                st = COHORT_MPI(ctx, rc);
+            else if (bytes < 0 && st == COHORT_OK)
+                st = COHORT_FAIL(ctx, COHORT_ERR_INTERNAL, "a sketch from rank %d was lost", ctx->rank + step);
+            else if (bytes > 0 && buf == NULL && st == COHORT_OK)
+                st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory receiving a sketch");
+            else if (bytes > 0 && st == COHORT_OK)
+                st = cohort__sketch_merge_packed(sk, buf);
+            free(buf);
+        }
+    }
+    return st;
+}
+
+int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q, int m, double eps, double *values,
+                            int64_t *count_out, int64_t *nan_out)
+{
+    cohort__clear_error(ctx);
+    double t0 = cohort__now();
+    int st = COHORT_OK;
+    cohort_sketch sk;
+    if (src == NULL || src->ncols < 1 || m < 0 || (m > 0 && (q == NULL || values == NULL)) ||
+        cohort__sketch_init(&sk, eps) != COHORT_OK)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles_approx: invalid arguments (eps must be in (0, 1))");
+    for (int k = 0; st == COHORT_OK && k < m; k++)
+        if (!(q[k] >= 0 && q[k] <= 1))
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles_approx: probability %g is outside [0, 1]", q[k]);
+    int64_t same[1] = {m};
+    st = cohort__agree_equal(ctx, st, same, 1, "cohort_quantiles_approx: the probabilities");
+    if (st != COHORT_OK)
+        return st;
+    /* One pass: NaN counted aside, every other value into the sketch.  A
+     * local failure stops the adding, not the reading: the source's calls
+     * are collective. */
+    int64_t nan_count = 0;
+    int lst = COHORT_OK;
+    st = src->rewind(src->arg);
+    for (int done = 0; st == COHORT_OK;) {
+        const cohort_column *cols;
+        int64_t rows;
+        st = src->next(src->arg, &cols, &rows, &done);
+        if (st != COHORT_OK || done)
+            break;
+        if (lst == COHORT_OK && rows > 0 && !cohort_type_is_integer(cols[0].type) && !cohort_type_is_float(cols[0].type))
+            lst = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "quantiles need a numeric column");
+        double buf[CHUNK];
+        for (int64_t at = 0; lst == COHORT_OK && at < rows; at += CHUNK) {
+            int64_t n = rows - at < CHUNK ? rows - at : CHUNK;
+            cohort__column_to_double(&cols[0], at, n, buf);
+            for (int64_t i = 0; i < n && lst == COHORT_OK; i++) {
+                if (buf[i] != buf[i])
+                    nan_count++;
+                else if (cohort__sketch_add(&sk, buf[i]) != COHORT_OK)
+                    lst = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory growing the quantile sketch");
+            }
+        }
+    }
+    st = st == COHORT_OK ? lst : st;
+    cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
+    double t1 = cohort__now();
+    st = merge_tree(ctx, &sk, st);
+    /* Rank 0 answers; everyone agrees, then learns the answer. */
+    double *out = calloc((size_t)m + 2, sizeof *out);
+    if (out == NULL)
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    else if (ctx->rank == 0 && st == COHORT_OK) {
+        st = cohort__sketch_quantiles(&sk, q, m, out);
+        out[m] = (double)sk.count;
+    }
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Bcast(out, m + 1, MPI_DOUBLE, 0, ctx->comm)));
+    if (st == COHORT_OK)
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, &nan_count, 1, MPI_INT64_T, MPI_SUM, ctx->comm)));
+    if (st == COHORT_OK) {
+        int64_t n = (int64_t)out[m];
+        for (int k = 0; k < m; k++)
+            values[k] = n > 0 ? out[k] : NAN;
+        if (count_out)
+            *count_out = n;
+        if (nan_out)
+            *nan_out = nan_count;
+    }
+    free(out);
+    cohort__sketch_free(&sk);
+    cohort__phase_add(ctx, COHORT_PHASE_REDUCE, t1);
+    return st;
+}
