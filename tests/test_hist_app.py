@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""cohort-hist and cohort-quantile against numpy (Debian's) on files written
+by h5py: values exactly on edges, the closed last bin, out-of-range, NaN and
+infinite values, constant data, integer, float32 and float64 inputs,
+weights, density, cumulative, log and explicit edges, 2-D; quantiles at
+q = 0, 1 and between for every method, with duplicates; the sketch within
+its bound; the same output at every rank count; bad inputs."""
+import json
+import os
+
+import h5py
+import numpy as np
+
+from apptest import NPS, check, expect_exit, finish, run, tempdir
+
+tmp = tempdir("cohort-hist-")
+f = os.path.join(tmp, "d.h5")
+rng = np.random.default_rng(11)
+n = 20011
+x = rng.normal(size=n)
+x[::101] = np.nan
+x[7::211] = np.inf
+x[9::223] = -np.inf
+x[11::17] = np.round(x[11::17] * 4) / 4  # many values exactly on edges of quarter-width bins
+x[3] = 3.0  # exactly the last edge of the range (-3, 3)
+fin = np.where(np.isfinite(x), x, 0.5)
+with h5py.File(f, "w") as h:
+    h["x"] = x
+    h["fin"] = fin
+    h["f32"] = fin.astype(np.float32)
+    h["i"] = rng.integers(-1000, 1000, n)
+    h["u8"] = rng.integers(0, 256, n).astype(np.uint8)
+    h["const"] = np.full(n, 7.0)
+    h["w"] = rng.random(n)
+    h["y"] = rng.normal(size=n) * 2
+    h["pos"] = np.abs(fin) + 1e-3
+    h["dup"] = rng.integers(0, 5, n).astype(np.float64)
+
+
+def hist(args, np_):
+    r = run("cohort-hist", args + ["--format", "json"], np_=np_)
+    expect_exit(r, 0, "cohort-hist", "cohort-hist %s at %d ranks" % (args, np_))
+    return json.loads(r.out) if r.rc == 0 else None
+
+
+def same(a, b):
+    a = np.array([np.nan if v is None else v for v in np.ravel(a)], dtype=float)
+    b = np.asarray(b, dtype=float).ravel()
+    return a.shape == b.shape and np.array_equal(a, np.where(np.isfinite(b), b, np.nan), equal_nan=True)
+
+
+def d(name):
+    return "%s:/%s" % (f, name)
+
+
+with h5py.File(f, "r") as h:
+    X = {k: h[k][...] for k in h}
+ok_x = ~np.isnan(X["x"])
+cases = [
+    (["--input", d("x"), "--bins", "24", "--range", "-3:3"], lambda: np.histogram(X["x"][ok_x], 24, (-3, 3))),
+    (["--input", d("fin"), "--bins", "17"], lambda: np.histogram(X["fin"], 17)),
+    (["--input", d("f32"), "--bins", "13"], lambda: np.histogram(X["f32"], 13)),
+    (["--input", d("f32"), "--bins", "9", "--range", "-1.1:2.3"], lambda: np.histogram(X["f32"], 9, (-1.1, 2.3))),
+    (["--input", d("i"), "--bins", "33"], lambda: np.histogram(X["i"], 33)),
+    (["--input", d("u8"), "--bins", "10", "--range", "10:200"], lambda: np.histogram(X["u8"], 10, (10, 200))),
+    (["--input", d("const"), "--bins", "5"], lambda: np.histogram(X["const"], 5)),
+    (["--input", d("x"), "--edges", "-5,-1,-1,0,0.25,3,10"],
+     lambda: np.histogram(X["x"][ok_x], np.array([-5, -1, -1, 0, 0.25, 3, 10.0]))),
+    (["--input", d("pos"), "--bins", "8", "--range", "0.01:5", "--log"],
+     lambda: np.histogram(X["pos"], np.logspace(np.log10(0.01), np.log10(5), 9))),
+    (["--input", d("x"), "--bins", "12", "--range", "-3:3", "--density"],
+     lambda: np.histogram(X["x"][ok_x], 12, (-3, 3), density=True)),
+    (["--input", d("fin"), "--input", d("y"), "--bins", "6,5"],
+     lambda: np.histogramdd(np.c_[X["fin"], X["y"]], (6, 5))),
+    (["--input", d("x"), "--input", d("y"), "--bins", "4,7", "--range", "-2:2", "--range", "-4:5"],
+     lambda: np.histogramdd(np.c_[X["x"], X["y"]][ok_x], (4, 7), [(-2, 2), (-4, 5)])),
+]
+for args, oracle in cases:
+    want = oracle()
+    outs = []
+    for np_ in NPS:
+        j = hist(args, np_)
+        if j is None:
+            continue
+        outs.append(json.dumps(j, sort_keys=True))
+        counts, edges = want
+        check(same(j["counts"], counts), "%s: counts differ from numpy at %d ranks" % (args, np_))
+        if isinstance(edges, list):
+            check(all(same(a, b) for a, b in zip(j["edges"], edges)), "%s: edges differ from numpy" % args)
+        else:
+            check(same(j["edges"], edges), "%s: edges differ from numpy at %d ranks" % (args, np_))
+        check(j["total"] == n, "%s: total %d" % (args, j["total"]))
+    check(len(set(outs)) == 1, "%s: output differs between rank counts" % args)
+
+# Counts of NaN, below and above the range.
+j = hist(["--input", d("x"), "--bins", "10", "--range", "-2:2"], 2)
+v = X["x"]
+check(j["nan"] == np.isnan(v).sum() and j["underflow"] == (v < -2).sum() and j["overflow"] == (v > 2).sum(),
+      "nan/underflow/overflow counts")
+# Weights (exact sums: equal to numpy within rounding, identical across rank counts), cumulative.
+ws = []
+for np_ in NPS:
+    j = hist(["--input", d("fin"), "--weights", d("w"), "--bins", "11", "--range", "-3:3"], np_)
+    want, _ = np.histogram(X["fin"], 11, (-3, 3), weights=X["w"])
+    check(np.allclose(j["counts"], want, rtol=1e-13, atol=0), "weighted counts")
+    ws.append(j["counts"])
+check(all(w == ws[0] for w in ws), "weighted sums identical at every rank count")
+j = hist(["--input", d("fin"), "--bins", "9", "--range", "-3:3", "--cumulative"], 3)
+check(j["counts"] == np.cumsum(np.histogram(X["fin"], 9, (-3, 3))[0]).tolist(), "cumulative counts")
+j = hist(["--input", d("fin"), "--bins", "9", "--range", "-3:3", "--cumulative", "--density"], 2)
+check(abs(j["counts"][-1] - 1) < 1e-12, "cumulative density ends at 1")
+
+# Text and CSV renderings, and HDF5 output.
+r = run("cohort-hist", ["--input", d("fin"), "--bins", "4", "--range", "-2:2", "--format", "text"], np_=2)
+check(r.out.count("\n") == 5 and "2]" in r.out and "\u2588" in r.out, "text bar chart:\n" + r.out)
+r = run("cohort-hist", ["--input", d("fin"), "--bins", "4", "--range", "-2:2", "--format", "csv"], np_=2)
+lines = r.out.strip().splitlines()
+check(lines[0] == "lo,hi,count" and len(lines) == 5, "csv output")
+out = os.path.join(tmp, "h.h5")
+for np_ in (1, 3):
+    r = run("cohort-hist", ["--input", d("fin"), "--input", d("y"), "--bins", "3,4", "--output", out + ":/g/h", "--force"],
+            np_=np_)
+    expect_exit(r, 0, "cohort-hist", "hdf5 output at %d ranks" % np_)
+    with h5py.File(out, "r") as h:
+        g = h["/g/h"]
+        want, e = np.histogramdd(np.c_[X["fin"], X["y"]], (3, 4))
+        check(np.array_equal(g["counts"][...], want) and np.array_equal(g["edges_1"][...], e[1]), "hdf5 counts/edges")
+        check(g.attrs["total"] == n and g.attrs["nan"] == 0, "hdf5 attributes")
+
+# Quantiles: every method against numpy.nanquantile, at every rank count.
+qs = [0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, 1]
+for name in ("x", "fin", "f32", "i", "dup", "const"):
+    for method in ("linear", "lower", "higher", "nearest", "midpoint"):
+        want = np.nanquantile(X[name] if name != "x" else np.where(np.isinf(X["x"]), np.nan, X["x"]), qs, method=method)
+        src = d(name) if name != "x" else d("fin")
+        if name == "x":
+            want = np.nanquantile(X["fin"], qs, method=method)
+        for np_ in NPS:
+            r = run("cohort-quantile", ["--input", src, "--q", ",".join(map(str, qs)), "--method", method,
+                                        "--format", "json"], np_=np_)
+            expect_exit(r, 0, "cohort-quantile", "quantile %s %s" % (name, method))
+            j = json.loads(r.out)
+            check(same(j["values"], want), "quantile %s %s at %d ranks: %s vs %s" % (name, method, np_, j["values"], want))
+# NaN excluded and counted; infinities are values.
+r = run("cohort-quantile", ["--input", d("x"), "--q", "0,0.5,1", "--format", "json"], np_=3)
+j = json.loads(r.out)
+check(j["nan"] == np.isnan(X["x"]).sum() and j["count"] == (~np.isnan(X["x"])).sum(), "quantile counts")
+check(j["values"][0] is None and j["values"][2] is None and j["values"][1] == np.nanquantile(X["x"], 0.5),
+      "infinite extremes (JSON null) and the median")
+# The sketch: within eps n ranks.
+srt = np.sort(X["fin"])
+for np_ in NPS:
+    r = run("cohort-quantile", ["--input", d("fin"), "--q", "0.01,0.5,0.99", "--approx", "0.01", "--format", "json"],
+            np_=np_)
+    j = json.loads(r.out)
+    for q, val in zip([0.01, 0.5, 0.99], j["values"]):
+        want = int(np.floor(q * (n - 1)))
+        lo, hi = np.searchsorted(srt, val, "left"), np.searchsorted(srt, val, "right") - 1
+        err = 0 if lo <= want <= hi else min(abs(want - lo), abs(want - hi))
+        check(err <= 0.01 * n, "sketch rank error %d for q=%g at %d ranks" % (err, q, np_))
+
+# Bad inputs: documented exit codes and one line.
+bad = [
+    ("cohort-hist", ["--input", d("nope")], 2, ["/nope"]),
+    ("cohort-hist", ["--input", d("x"), "--bins", "0"], 1, ["--bins"]),
+    ("cohort-hist", ["--input", d("x"), "--range", "3:1"], 1, ["--range"]),
+    ("cohort-hist", ["--input", d("x")], 1, ["not finite"]),
+    ("cohort-hist", ["--input", d("x"), "--edges", "0,2,1"], 1, ["monotonically"]),
+    ("cohort-hist", ["--input", d("x"), "--input", d("y"), "--cumulative"], 1, ["--cumulative"]),
+    ("cohort-hist", ["--input", d("x"), "--weights", "%s:/w" % os.path.join(tmp, "none.h5")], 2, ["none.h5"]),
+    ("cohort-quantile", ["--input", d("x"), "--q", "1.5"], 1, ["--q"]),
+    ("cohort-quantile", ["--input", d("x"), "--method", "cubic"], 1, ["--method"]),
+    ("cohort-quantile", ["--input", d("nope")], 2, ["/nope"]),
+]
+for prog, args, code, needles in bad:
+    for np_ in (1, 3):
+        r = run(prog, args + ["--format", "json"], np_=np_)
+        expect_exit(r, code, prog, "%s %s at %d ranks" % (prog, args, np_), needles)
+finish()
