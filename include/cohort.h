@@ -486,12 +486,14 @@ int cohort_quantile_method_parse(const char *name, cohort_quantile_method *metho
  * values, *nan (may be NULL) the number of NaN.  By distributed radix
  * selection: each pass over the source counts, for every wanted order
  * statistic, the keys under its known prefix of bits by the next digit,
- * and one reduction of those counts fixes that digit: 64-bit keys take 4
- * passes (2 for 32-bit), whatever the number of rows; no data is sorted
- * or moved.  Results are identical for any number of ranks.
+ * and one reduction of those counts fixes that digit; once at most 2^22
+ * keys (over all ranks) remain under the wanted prefixes, one pass keeps
+ * them, each rank its own, and the last digits are found from those.
+ * Typically 2 passes over the data, at most 4 for 64-bit keys; no data is
+ * sorted or moved between ranks.  Identical for any number of ranks.
  * Collective; @q, @m, @method equal on every rank.
- * Memory per rank: O(m × 65536) counts (less for many quantiles) plus the
- * source's blocks.
+ * Memory per rank: O(m × 65536) counts (less for many quantiles), at most
+ * 32 MiB of candidate keys, plus the source's blocks.
  */
 int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
                      double *values, int64_t *count, int64_t *nan);

@@ -7,6 +7,7 @@
  * on every rank.  (Agreement with numpy is tested in test_hist_app.py.)
  */
 #include "harness.h"
+#include "ops/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -321,6 +322,16 @@ static void test_quantiles_integers(void)
     }
 }
 
+/* The same without gathering the last candidates into memory. */
+static void test_quantiles_no_gather(void)
+{
+    int64_t saved = cohort__quantile_candidates_max;
+    cohort__quantile_candidates_max = -1;
+    test_quantiles();
+    test_quantiles_integers();
+    cohort__quantile_candidates_max = saved;
+}
+
 int main(int argc, char **argv)
 {
     static const t_test tests[] = {
@@ -328,6 +339,7 @@ int main(int argc, char **argv)
         {"histograms: bad arguments", test_histogram_errors},
         {"quantiles: exact, every method; the sketch's bound", test_quantiles},
         {"quantiles of integers", test_quantiles_integers},
+        {"quantiles, reading the data for every digit", test_quantiles_no_gather},
         {NULL, NULL},
     };
     return t_main(argc, argv, "hist", tests);

@@ -32,26 +32,23 @@ bool cohort__key_lossy(const cohort_column *k)
 
 static inline uint64_t enc_f64(double v, bool desc)
 {
-    if (v != v)
-        return UINT64_MAX;
-    if (v == 0)
-        v = 0; /* -0.0 as +0.0 */
+    v = v == 0 ? 0 : v; /* -0.0 as +0.0 */
     uint64_t u;
     memcpy(&u, &v, 8);
-    u = (u >> 63) ? ~u : u | ((uint64_t)1 << 63);
-    return desc ? ~u - 1 : u; /* ~u - 1: below NaN's UINT64_MAX */
+    /* Negative: flip every bit; positive: flip the sign bit (branch-free). */
+    u ^= (uint64_t)((int64_t)u >> 63) | ((uint64_t)1 << 63);
+    u = desc ? ~u - 1 : u; /* ~u - 1: below NaN's UINT64_MAX */
+    return v != v ? UINT64_MAX : u;
 }
 
 static inline uint32_t enc_f32(float v, bool desc)
 {
-    if (v != v)
-        return UINT32_MAX;
-    if (v == 0)
-        v = 0;
+    v = v == 0 ? 0 : v;
     uint32_t u;
     memcpy(&u, &v, 4);
-    u = (u >> 31) ? ~u : u | ((uint32_t)1 << 31);
-    return desc ? ~u - 1 : u;
+    u ^= (uint32_t)((int32_t)u >> 31) | ((uint32_t)1 << 31);
+    u = desc ? ~u - 1 : u;
+    return v != v ? UINT32_MAX : u;
 }
 
 #define ENCODE(T, U, expr)                                                    \

@@ -24,4 +24,8 @@ int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs
  * that a planted corruption can be shown to be caught.  NULL normally. */
 extern void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *payloads, int npayloads);
 
+/* For tests: the most candidate keys cohort_quantiles gathers to finish in
+ * memory (a negative value: never gather, read the data for every digit). */
+extern int64_t cohort__quantile_candidates_max;
+
 #endif

@@ -16,6 +16,9 @@
 #include <stdlib.h>
 
 #define CHUNK 2048
+/* Gather the remaining candidates once at most this many keys (over all
+ * ranks) share the wanted prefixes: 32 MiB of keys at most per rank. */
+int64_t cohort__quantile_candidates_max = (int64_t)1 << 22;
 
 int cohort_quantile_method_parse(const char *name, cohort_quantile_method *m)
 {
@@ -34,6 +37,7 @@ typedef struct target {
     int64_t rank;    /* position among the keys sharing its prefix */
     uint64_t prefix; /* the bits found so far */
     int group;       /* index of its prefix among this round's groups */
+    int64_t count_under; /* keys over all ranks that share the prefix */
 } target;
 
 static int cmp_u64(const void *a, const void *b)
@@ -179,37 +183,66 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
 
     int ngroups = 1, ntargets = 0;
     groups[0] = 0;
+    /* Once few keys remain under the wanted prefixes, one pass gathers
+     * them (each rank its own) and the remaining digits are found from
+     * those in memory, without reading the data again. */
+    uint64_t *cand = NULL;
+    int64_t ncand = 0, cand_cap = 0;
+    bool gather = false, in_memory = false;
     for (int resolved = 0; st == COHORT_OK && resolved < bits && (resolved == 0 || ntargets > 0);) {
         int d = bits - resolved < D ? bits - resolved : D, shift = bits - resolved - d;
         uint64_t mask = ((uint64_t)1 << d) - 1;
         memset(hist, 0, ((size_t)ngroups * nb + 1) * sizeof *hist);
+        uint64_t lo_group = groups[0], hi_group = groups[ngroups - 1];
         int64_t *nanc = hist + (size_t)ngroups * nb; /* the NaN count rides along */
-        st = src->rewind(src->arg);
-        for (done = 0; st == COHORT_OK;) {
-            st = src->next(src->arg, &cols, &rows, &done);
-            if (st != COHORT_OK || done)
-                break;
-            for (int64_t at = 0; at < rows; at += CHUNK) {
-                int64_t n = rows - at < CHUNK ? rows - at : CHUNK;
-                cohort_column part = cols[0];
-                part.data = (char *)cols[0].data + (size_t)at * part.width;
-                part.count = n;
-                memset(enc, 0, (size_t)n * sizeof *enc);
-                cohort__keys_encode(&part, false, enc, sizeof *enc);
-                bool floaty = cohort_type_is_float(part.type);
-                uint64_t nan_code = part.width == 4 ? UINT32_MAX : UINT64_MAX;
-                for (int64_t i = 0; i < n; i++) {
-                    uint64_t u = enc[i];
-                    if (floaty && u == nan_code) {
-                        (*nanc)++;
-                        continue;
+        int64_t kept = 0;
+/* Count key u (and keep it when gathering) if it lies under a wanted prefix. */
+#define COUNT_KEY(u)                                                                  \
+    do {                                                                              \
+        int g_ = 0;                                                                   \
+        if (resolved > 0) { /* most keys lie outside every prefix: reject first */    \
+            uint64_t pre_ = (u) >> (bits - resolved);                                 \
+            if (pre_ < lo_group || pre_ > hi_group)                                   \
+                break;                                                                \
+            g_ = ngroups == 1 ? 0 : find_group(groups, ngroups, pre_);                \
+            if (g_ < 0)                                                               \
+                break;                                                                \
+        }                                                                             \
+        hist[(size_t)g_ * nb + (((u) >> shift) & mask)]++;                            \
+        if (gather)                                                                   \
+            cand[kept++] = (u);                                                       \
+    } while (0)
+        if (in_memory) {
+            for (int64_t i = 0; i < ncand; i++)
+                COUNT_KEY(cand[i]);
+        } else {
+            st = src->rewind(src->arg);
+            for (done = 0; st == COHORT_OK;) {
+                st = src->next(src->arg, &cols, &rows, &done);
+                if (st != COHORT_OK || done)
+                    break;
+                for (int64_t at = 0; at < rows; at += CHUNK) {
+                    int64_t n = rows - at < CHUNK ? rows - at : CHUNK;
+                    cohort_column part = cols[0];
+                    part.data = (char *)cols[0].data + (size_t)at * part.width;
+                    part.count = n;
+                    if (part.width < 8)
+                        memset(enc, 0, (size_t)n * sizeof *enc);
+                    cohort__keys_encode(&part, false, enc, sizeof *enc);
+                    bool floaty = cohort_type_is_float(part.type);
+                    uint64_t nan_code = part.width == 4 ? UINT32_MAX : UINT64_MAX;
+                    for (int64_t i = 0; i < n; i++) {
+                        if (floaty && enc[i] == nan_code)
+                            (*nanc)++;
+                        else
+                            COUNT_KEY(enc[i]);
                     }
-                    int g = resolved == 0 ? 0 : find_group(groups, ngroups, u >> (bits - resolved));
-                    if (g >= 0)
-                        hist[(size_t)g * nb + ((u >> shift) & mask)]++;
                 }
             }
         }
+#undef COUNT_KEY
+        if (gather)
+            ncand = kept, in_memory = true, gather = false;
         if (st == COHORT_OK)
             st = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, hist, (int)((size_t)ngroups * nb + 1), MPI_INT64_T,
                                                MPI_SUM, ctx->comm));
@@ -241,6 +274,7 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
                 cum += h[b++];
             tg[t].rank -= cum;
             tg[t].prefix = (tg[t].prefix << d) | b;
+            tg[t].count_under = h[b]; /* keys, over all ranks, under the new prefix */
         }
         resolved += d;
         /* The next round's groups: the distinct prefixes, sorted. */
@@ -253,6 +287,24 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
                 groups[ngroups++] = groups[t];
         for (int t = 0; t < ntargets; t++)
             tg[t].group = find_group(groups, ngroups, tg[t].prefix);
+        /* How many keys lie under the new prefixes, over all ranks: few
+         * enough, and the next pass gathers them. */
+        if (!in_memory && resolved < bits && ntargets > 0) {
+            int64_t under = 0;
+            for (int g = 0; g < ngroups; g++)
+                for (int t = 0; t < ntargets; t++)
+                    if (tg[t].group == g) {
+                        under += tg[t].count_under;
+                        break;
+                    }
+            if (under <= cohort__quantile_candidates_max) {
+                cand_cap = under;
+                st = cohort__alloc(ctx, (size_t)(cand_cap > 0 ? cand_cap : 1) * sizeof *cand, "quantile candidates",
+                                   (void **)&cand);
+                st = cohort__agree(ctx, st);
+                gather = st == COHORT_OK;
+            }
+        }
         cohort__progress(ctx, "quantiles", resolved, bits);
     }
 
@@ -275,6 +327,7 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
             *nan_out = nan_count;
     }
     cohort__free(ctx, hist, hist_bytes);
+    cohort__free(ctx, cand, cand ? (size_t)(cand_cap > 0 ? cand_cap : 1) * sizeof *cand : 0);
     free(tg);
     free(groups);
     free(which);
