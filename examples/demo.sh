@@ -29,4 +29,6 @@ for d in key value row; do
     printf '  %-6s' "$d"
     h5dump -A 0 -w 0 -d "/by_key/$d" -c 8 -s 0 "$dir/sorted.h5" 2>/dev/null | sed -n 's/^ *(0): //p'
 done
+run "$b/apps/cohort-hist" --input "$dir/demo.h5:/events/value" --bins 16 --range -4:4 --format text
+run "$b/apps/cohort-quantile" --input "$dir/demo.h5:/events/value" --q 0.01,0.25,0.5,0.75,0.99
 run "$b/examples/bucket_sort" 4000000
