@@ -98,7 +98,8 @@ typedef enum cohort_status {
     COHORT_ERR_EXISTS = -9,   /**< an output exists and replacing it was not asked for */
     COHORT_ERR_OVERFLOW = -10,/**< an integer result does not fit its type */
     COHORT_ERR_VERIFY = -11,  /**< a self-check of a result failed */
-    COHORT_ERR_INTERNAL = -12 /**< a bug in Cohort: please report it */
+    COHORT_ERR_INTERNAL = -12,/**< a bug in Cohort: please report it */
+    COHORT_ERR_VALUE = -13    /**< a value in the data is not allowed (a negative weight) */
 } cohort_status;
 
 /** Short constant description of a status code ("invalid argument").  Not collective. */
@@ -509,6 +510,163 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
  */
 int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q, int m, double eps, double *values,
                             int64_t *count, int64_t *nan);
+
+/* ------------------------------------------------------------------------ */
+/* Linear aggregates: moments, covariance, PCA, regression                   */
+/* ------------------------------------------------------------------------ */
+
+/** Flags of cohort_stats_compute(). */
+enum {
+    COHORT_STATS_WEIGHTED = 1, /**< the source's last column is a weight per row (>= 0; NaN skips the row) */
+    COHORT_STATS_MATRIX = 2    /**< also the co-moment matrix, for covariance, correlation and PCA */
+};
+
+/** The one-pass statistics of some columns, owned by the library, the same on every rank. */
+typedef struct cohort_stats cohort_stats;
+
+/**
+ * Moments of every data column of @src (any numeric type, read as float64)
+ * and, with COHORT_STATS_MATRIX, their centred co-moment matrix over the
+ * complete rows (those with no NaN in any data column nor in the weight).
+ * The data columns are all the source's columns but the weight.
+ *
+ * One pass over the source.  Each column's moments are one-pass mergeable
+ * states (mean and central moment sums M2, M3, M4, merged with Chan's and
+ * Pébay's pairwise formulas, about shifted means so that values like
+ * 1e9 + noise keep their precision); the matrix is built from blocks of
+ * rows centred on their own means through OpenBLAS dsyrk and merged with
+ * the co-moment formula.  Ranks merge up a binomial tree, and every rank
+ * gets the result.  Results agree for any number of ranks and any
+ * partition of the rows to within rounding (about 1e-15 relative for
+ * well-conditioned data).
+ *
+ * Collective; the flags and the source's column count equal on every
+ * rank.  COHORT_ERR_VALUE for a negative or infinite weight, COHORT_ERR_TYPE
+ * for a non-numeric column.  Memory per rank: O(d) without the matrix;
+ * 2 d² doubles with it; plus a block of at most 4 MiB and the source's blocks.
+ */
+int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_stats **out);
+
+/** Number of data columns; rows seen (every row, NaN included). */
+int cohort_stats_ncols(const cohort_stats *s);
+int64_t cohort_stats_rows(const cohort_stats *s);
+
+/** The statistics of one column, NaN values excluded. */
+typedef struct cohort_column_stats {
+    int64_t count;    /**< non-NaN values (rows with a non-NaN value and weight) */
+    int64_t nan;      /**< rows skipped for a NaN value or weight */
+    double weight;    /**< sum of the weights (= count without weights) */
+    double sum;       /**< Σ w x, compensated */
+    double mean;      /**< Σ w x / Σ w; NaN without values */
+    double var, std;  /**< M2 / (weight − ddof); NaN when weight <= ddof */
+    double min, max;  /**< NaN without values */
+    double skew;      /**< bias-corrected, as pandas Series.skew(): NaN for weight < 3, 0 when var is 0 */
+    double kurtosis;  /**< bias-corrected excess kurtosis, as pandas Series.kurt(): NaN for weight < 4, 0 when var is 0 */
+} cohort_column_stats;
+
+/**
+ * The statistics of column @j with @ddof delta degrees of freedom for the
+ * variance (1 as pandas and np.cov; 0 as np.var).  With weights, they
+ * are frequency weights: a row of weight k counts as k rows (so integer
+ * weights give pandas' results on the repeated rows), as statsmodels'
+ * DescrStatsW.  Not collective.
+ */
+int cohort_stats_column(const cohort_stats *s, int j, double ddof, cohort_column_stats *out);
+
+/** Rows used for the matrices (complete rows), and their weight; 0 without COHORT_STATS_MATRIX. */
+int64_t cohort_stats_matrix_rows(const cohort_stats *s);
+double cohort_stats_matrix_weight(const cohort_stats *s);
+
+/**
+ * The d × d covariance matrix (row-major, into @cov) over the complete
+ * rows, with np.cov's semantics: co-moments / (weight − ddof) (NaN when
+ * weight <= ddof).  COHORT_ERR_ARG without COHORT_STATS_MATRIX.  Not collective.
+ */
+int cohort_stats_covariance(const cohort_stats *s, double ddof, double *cov);
+
+/**
+ * The d × d correlation matrix (row-major) as np.corrcoef: cov[i,j] /
+ * sqrt(cov[i,i] cov[j,j]) clipped to [-1, 1]; NaN in the rows and columns
+ * of constant columns.  Not collective.
+ */
+int cohort_stats_correlation(const cohort_stats *s, double *corr);
+
+/** Free statistics; accepts NULL; sets *s to NULL.  Not collective. */
+void cohort_stats_destroy(cohort_stats **s);
+
+/** Principal components, the same on every rank. */
+typedef struct cohort_pca {
+    int k, d;
+    double *explained_variance;       /**< k eigenvalues of the matrix, largest first */
+    double *explained_variance_ratio; /**< each over the sum of all d eigenvalues (the trace) */
+    double *components;               /**< k × d, row-major: unit eigenvectors, each signed so
+                                           that its largest-magnitude entry is positive */
+} cohort_pca;
+
+/**
+ * The top @k eigenpairs of the covariance (with @ddof) or, with
+ * @use_correlation, the correlation matrix of @s (computed with
+ * COHORT_STATS_MATRIX), by LAPACKE dsyevr.  Rank 0 computes, every rank
+ * receives the same result.  Collective.  Memory: O(d²).
+ */
+int cohort_pca_compute(cohort_ctx *ctx, const cohort_stats *s, int k, int use_correlation, double ddof, cohort_pca **out);
+
+/** Free a PCA result; accepts NULL; sets *p to NULL.  Not collective. */
+void cohort_pca_destroy(cohort_pca **p);
+
+/** How cohort_regress() solves. */
+typedef enum cohort_regress_method {
+    COHORT_REGRESS_CHOLESKY = 0, /**< normal equations of the centred data (one pass), Cholesky (LAPACKE dpotrf) */
+    COHORT_REGRESS_TSQR = 1      /**< QR of the centred data (two passes: means, then a tall-skinny QR whose
+                                      local R factors are merged up a tree): for ill-conditioned data */
+} cohort_regress_method;
+
+/** Options of cohort_regress(); a NULL pointer means all zero. */
+typedef struct cohort_regress_options {
+    cohort_regress_method method;
+    double ridge;  /**< L2 penalty λ >= 0 on the coefficients (not the intercept): minimises
+                        Σ w (y − b − Xβ)² + λ |β|², as scikit-learn's Ridge(alpha=λ) */
+    int weighted;  /**< the source's last column is a weight per row (weighted least squares) */
+} cohort_regress_options;
+
+/** A fitted linear model y ≈ intercept + X coef, the same on every rank. */
+typedef struct cohort_regression {
+    int p;                     /**< coefficients (columns of X) */
+    int rank;                  /**< numerical rank of the centred X; < p: rank-deficient */
+    int64_t rows;              /**< complete rows used (no NaN in X, y or the weight) */
+    double intercept;
+    double *coef;              /**< p coefficients */
+    double *std_error;         /**< p standard errors (classic; see cohort_regress) */
+    double intercept_std_error;
+    double r2;                 /**< 1 − RSS / TSS; NaN when y is constant */
+    double rss;                /**< residual sum of (weighted) squares */
+    double sigma2;             /**< RSS / (rows − rank − 1); NaN when that is not positive */
+} cohort_regression;
+
+/**
+ * Linear least squares of y on X with an intercept: the source's first p
+ * columns are X, the next is y, then (opts->weighted) a weight per row.
+ * Rows with NaN anywhere in them are dropped.
+ *
+ * The data is centred (the intercept is ȳ − x̄ᵀβ), then solved by the
+ * chosen method.  Rank deficiency (a constant column, duplicated or
+ * collinear columns) is detected — a Cholesky whose condition estimate is
+ * below 1e-13 d, or an R with a negligible diagonal — and then the
+ * minimum-norm least-squares coefficients are returned, as
+ * numpy.linalg.lstsq gives on the centred data (the intercept not part of
+ * the norm), with rank < p and a warning at verbosity 1.  Standard errors
+ * are classic: sigma2 × the diagonal of A⁺ G A⁺, with G the centred Gram
+ * matrix and A = G + λI (for OLS of full rank: sigma2 × diag(G⁻¹), as
+ * statsmodels; weights are precision weights as in statsmodels' WLS).
+ *
+ * Collective; p, the options equal on every rank.  Memory per rank:
+ * O(p²) plus a block of at most 4 MiB and the source's blocks.
+ */
+int cohort_regress(cohort_ctx *ctx, cohort_source *src, const cohort_regress_options *opts,
+                   cohort_regression **out);
+
+/** Free a regression; accepts NULL; sets *r to NULL.  Not collective. */
+void cohort_regression_destroy(cohort_regression **r);
 
 /* ------------------------------------------------------------------------ */
 /* Synthetic data                                                            */

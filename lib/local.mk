@@ -14,6 +14,7 @@ lib_libcohort_la_SOURCES = \
 	lib/comm/comm.h \
 	lib/comm/exchange.c \
 	lib/comm/partition.c \
+	lib/comm/reduce.c \
 	lib/comm/scan.c
 
 lib_libcohort_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS) $(BLAS_CFLAGS)
@@ -37,8 +38,10 @@ lib_libcohort_la_SOURCES += \
 lib_libcohort_la_SOURCES += \
 	lib/kernels/kernels.h \
 	lib/kernels/checksum.c \
+	lib/kernels/comoments.c \
 	lib/kernels/keys.c \
 	lib/kernels/merge.c \
+	lib/kernels/moments.c \
 	lib/kernels/radix_sort.c \
 	lib/kernels/sketch.c \
 	lib/kernels/xsum.c
@@ -47,6 +50,9 @@ lib_libcohort_la_SOURCES += \
 lib_libcohort_la_SOURCES += \
 	lib/ops/ops.h \
 	lib/ops/histogram.c \
+	lib/ops/pca.c \
 	lib/ops/quantile.c \
+	lib/ops/regress.c \
 	lib/ops/select.c \
-	lib/ops/sort.c
+	lib/ops/sort.c \
+	lib/ops/stats.c

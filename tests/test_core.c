@@ -21,7 +21,7 @@ static void test_strerror(void)
 {
     CU_ASSERT_STRING_EQUAL(cohort_strerror(COHORT_OK), "success");
     /* Every code has its own text; unknown codes are named as such. */
-    for (int a = COHORT_ERR_INTERNAL; a <= COHORT_OK; a++) {
+    for (int a = COHORT_ERR_VALUE; a <= COHORT_OK; a++) {
         CU_ASSERT_STRING_NOT_EQUAL(cohort_strerror(a), "unknown status");
         for (int b = a + 1; b <= COHORT_OK; b++)
             CU_ASSERT_STRING_NOT_EQUAL(cohort_strerror(a), cohort_strerror(b));

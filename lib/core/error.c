@@ -24,6 +24,7 @@ const char *cohort_strerror(int status)
     case COHORT_ERR_OVERFLOW: return "integer overflow";
     case COHORT_ERR_VERIFY: return "verification failed";
     case COHORT_ERR_INTERNAL: return "internal error";
+    case COHORT_ERR_VALUE: return "invalid value in the data";
     default: return "unknown status";
     }
 }

@@ -122,4 +122,42 @@ int cohort__sketch_merge_packed(cohort_sketch *into, const double *in);
 /* Values at ranks floor(q (N - 1)), each within eps N ranks of the truth. */
 int cohort__sketch_quantiles(const cohort_sketch *s, const double *q, int m, double *out);
 
+/* ---- moments.c: one-pass mergeable moments of a column ---------------- */
+
+/* Values with a NaN (or a NaN weight) are counted in nan and skipped. */
+typedef struct cohort_moments {
+    double w;                /* weight of the values taken (their count when unweighted) */
+    double mean, mean_lo;    /* the mean, as the unevaluated sum mean + mean_lo */
+    double m2, m3, m4;       /* the central moment sums Σ w (x − mean)^k */
+    double sum, sum_c;       /* Σ w x and its Neumaier correction */
+    double min, max;         /* ±inf when no value */
+    int64_t count, nan;
+} cohort_moments;
+void cohort__moments_init(cohort_moments *s);
+/* Take @n values of @x, weighted by @w (NULL: weight 1; weights >= 0). */
+void cohort__moments_add(cohort_moments *s, const double *x, const double *w, int64_t n);
+/* a := the moments of a's values then b's (Pébay's pairwise formulas). */
+void cohort__moments_merge(cohort_moments *a, const cohort_moments *b);
+
+/* ---- comoments.c: centred Gram matrix of d columns, mergeable ---------- */
+
+/* A flat state of cohort__comoments_size(d) doubles: rows, weight, the d
+ * means as hi[d] then lo[d] (mean = hi + lo), the d × d co-moment sums
+ * (upper triangle, column-major). */
+int64_t cohort__comoments_size(int d);
+void cohort__comoments_init(int d, double *st);
+int64_t cohort__comoments_rows(const double *st);
+/* Take the @B complete rows of @D (B × d, column-major; overwritten),
+ * weighted by @w (NULL or B weights >= 0); @work holds 4 d doubles. */
+void cohort__comoments_add(int d, double *st, double *D, int64_t B, const double *w, double *work);
+/* left := the state of left's rows then right's. */
+void cohort__comoments_merge(int d, double *left, const double *right);
+/* The symmetric d × d matrix of co-moments divided by @denom, row-major. */
+void cohort__comoments_matrix(int d, const double *st, double denom, double *out);
+/* Keep the rows of D (B × d, column-major) and @w (NULL or B weights) that
+ * have no NaN, packed in place as a k × d block; returns k.  @idx: B slots. */
+int64_t cohort__keep_complete(int d, double *D, int64_t B, double *w, int64_t *idx);
+/* Rows per sub-block of d float64 columns: about 4 MiB, 64 to 2048 rows. */
+int64_t cohort__sub_block_rows(int d);
+
 #endif
