@@ -34,6 +34,38 @@ uint64_t t_rand(uint64_t seed, uint64_t i)
     return z ^ (z >> 31);
 }
 
+/* A source over columns in memory, in blocks of at most `block` rows. */
+static int blocks_rewind(void *arg)
+{
+    t_blocks *s = arg;
+    s->at = 0, s->next = 0;
+    return COHORT_OK;
+}
+
+static int blocks_next(void *arg, const cohort_column **cols, int64_t *rows, int *done)
+{
+    t_blocks *s = arg;
+    *done = s->next++ >= s->blocks; /* blocks: the most any rank has */
+    int64_t n = s->cols[0].count - s->at < s->block ? s->cols[0].count - s->at : s->block;
+    for (int j = 0; j < s->ncols; j++) {
+        s->view[j] = s->cols[j];
+        s->view[j].data = (char *)s->cols[j].data + (size_t)s->at * s->cols[j].width;
+        s->view[j].count = n;
+    }
+    s->at += n;
+    *cols = s->view;
+    *rows = *done ? 0 : n;
+    return COHORT_OK;
+}
+
+cohort_source t_blocks_source(t_blocks *s, const cohort_column *cols, int ncols, int64_t block, MPI_Comm comm)
+{
+    *s = (t_blocks){cols, ncols, block, 0, 0, 0, {{0}}};
+    int64_t mine = (cols[0].count + block - 1) / block;
+    MPI_Allreduce(&mine, &s->blocks, 1, MPI_INT64_T, MPI_MAX, comm);
+    return (cohort_source){ncols, blocks_rewind, blocks_next, s};
+}
+
 const char *t_tmpdir(void)
 {
     const char *d = getenv("COHORT_TEST_TMPDIR");

@@ -44,4 +44,15 @@ extern bool (*t_setup)(void);
 /* Deterministic pseudo-random 64-bit value of (seed, i): splitmix64. */
 uint64_t t_rand(uint64_t seed, uint64_t i);
 
+/* A source over columns in memory (ncols <= 8), in blocks of at most
+ * @block rows; every rank gets as many calls as the rank with the most
+ * blocks.  Collective over @comm (one reduction). */
+typedef struct t_blocks {
+    const cohort_column *cols;
+    int ncols;
+    int64_t block, at, blocks, next;
+    cohort_column view[8];
+} t_blocks;
+cohort_source t_blocks_source(t_blocks *s, const cohort_column *cols, int ncols, int64_t block, MPI_Comm comm);
+
 #endif

@@ -13,45 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A source over columns in memory, in blocks of at most `block` rows. */
-typedef struct small_blocks {
-    const cohort_column *cols;
-    int ncols;
-    int64_t block, at, blocks, next;
-    cohort_column view[4];
-} small_blocks;
-
-static int sb_rewind(void *arg)
-{
-    small_blocks *s = arg;
-    s->at = 0, s->next = 0;
-    return COHORT_OK;
-}
-
-static int sb_next(void *arg, const cohort_column **cols, int64_t *rows, int *done)
-{
-    small_blocks *s = arg;
-    *done = s->next++ >= s->blocks; /* blocks: the most any rank has */
-    int64_t n = s->cols[0].count - s->at < s->block ? s->cols[0].count - s->at : s->block;
-    for (int j = 0; j < s->ncols; j++) {
-        s->view[j] = s->cols[j];
-        s->view[j].data = (char *)s->cols[j].data + (size_t)s->at * s->cols[j].width;
-        s->view[j].count = n;
-    }
-    s->at += n;
-    *cols = s->view;
-    *rows = *done ? 0 : n;
-    return COHORT_OK;
-}
-
-static cohort_source small_source(small_blocks *s, const cohort_column *cols, int ncols, int64_t block, MPI_Comm comm)
-{
-    *s = (small_blocks){cols, ncols, block, 0, 0, 0, {{0}}};
-    int64_t mine = (cols[0].count + block - 1) / block;
-    MPI_Allreduce(&mine, &s->blocks, 1, MPI_INT64_T, MPI_MAX, comm);
-    return (cohort_source){ncols, sb_rewind, sb_next, s};
-}
-
 /* Global data: value of row g in column j (NaN, infinities, ties, edges). */
 static double value(int j, int64_t g)
 {
@@ -123,8 +84,8 @@ static void check_hist_col(const cohort_hist_axis *axes, int ndim, int flags, in
     if (ndim == 1 && (flags & COHORT_HIST_WEIGHTED)) /* the weights follow the data columns */
         pc[1] = pc[2], wc[1] = wc[2];
     int ncols = ndim + ((flags & COHORT_HIST_WEIGHTED) ? 1 : 0);
-    small_blocks sb;
-    cohort_source src = small_source(&sb, pc, ncols, 29, MPI_COMM_WORLD);
+    t_blocks sb;
+    cohort_source src = t_blocks_source(&sb, pc, ncols, 29, MPI_COMM_WORLD);
     cohort_hist *h = NULL, *ref = NULL;
     CU_ASSERT_EQUAL(cohort_histogram(T_ctx, &src, axes, ndim, flags, &h), COHORT_OK);
     cohort_ctx *self;
@@ -228,8 +189,8 @@ static void test_quantiles(void)
     int m = 7;
     cohort_column pc = cohort_column_make("x", COHORT_DOUBLE, part.n, part.x);
     for (int method = COHORT_QUANTILE_LINEAR; method <= COHORT_QUANTILE_MIDPOINT; method++) {
-        small_blocks sb;
-        cohort_source src = small_source(&sb, &pc, 1, 53, MPI_COMM_WORLD);
+        t_blocks sb;
+        cohort_source src = t_blocks_source(&sb, &pc, 1, 53, MPI_COMM_WORLD);
         double got[7];
         int64_t count = -1, nan = -1;
         CU_ASSERT_EQUAL(cohort_quantiles(T_ctx, &src, q, m, (cohort_quantile_method)method, got, &count, &nan), COHORT_OK);
@@ -250,8 +211,8 @@ static void test_quantiles(void)
     }
     /* The sketch: every answer within eps N ranks of floor(q (N - 1)). */
     double eps = 0.01;
-    small_blocks sb;
-    cohort_source src = small_source(&sb, &pc, 1, 41, MPI_COMM_WORLD);
+    t_blocks sb;
+    cohort_source src = t_blocks_source(&sb, &pc, 1, 41, MPI_COMM_WORLD);
     double got[7];
     int64_t count;
     CU_ASSERT_EQUAL(cohort_quantiles_approx(T_ctx, &src, q, m, eps, got, &count, NULL), COHORT_OK);
