@@ -518,7 +518,8 @@ int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q
 /** Flags of cohort_stats_compute(). */
 enum {
     COHORT_STATS_WEIGHTED = 1, /**< the source's last column is a weight per row (>= 0; NaN skips the row) */
-    COHORT_STATS_MATRIX = 2    /**< also the co-moment matrix, for covariance, correlation and PCA */
+    COHORT_STATS_MATRIX = 2,   /**< also the co-moment matrix, for covariance, correlation and PCA */
+    COHORT_STATS_NO_MOMENTS = 4/**< with COHORT_STATS_MATRIX: the matrix alone (cohort_stats_column then fails) */
 };
 
 /** The one-pass statistics of some columns, owned by the library, the same on every rank. */

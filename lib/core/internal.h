@@ -45,6 +45,16 @@ struct cohort_ctx {
     char errmsg[COHORT_ERRMSG_MAX];
 };
 
+/* Kernels built twice, for AVX2 and for the baseline x86-64, the better one
+ * picked at load time (GCC's function multi-versioning).  Kernels that use
+ * it keep the same lanes and order of operations in both, so the result
+ * does not depend on the machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 8
+#define COHORT_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define COHORT_SIMD_CLONES
+#endif
+
 /* ---- errors ------------------------------------------------------------ */
 
 /* Record a local failure ("rank R: <message>") in ctx->errmsg and return

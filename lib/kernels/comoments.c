@@ -53,7 +53,69 @@ static void fold_means(int d, double *st, double wb, const double *hi_b, const d
     st[1] = w;
 }
 
-void cohort__comoments_add(int d, double *st, double *D, int64_t B, const double *w, double *work)
+typedef double v4d __attribute__((vector_size(32)));
+
+/* x := (x − k) sqrt(w); returns Σ w (x − k) and *s2 = Σ w (x − k)², in
+ * four lanes (so that it pipelines). */
+static inline __attribute__((always_inline)) double shift(double *x, const double *w, int64_t n, double k, double *s2)
+{
+    v4d a1 = {0, 0, 0, 0}, a2 = a1, vk = {k, k, k, k};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d v, u;
+        memcpy(&v, x + i, sizeof v);
+        v -= vk;
+        if (w) {
+            memcpy(&u, w + i, sizeof u);
+            a1 += u * v;
+            for (int l = 0; l < 4; l++)
+                v[l] *= sqrt(u[l]);
+        } else {
+            a1 += v;
+        }
+        a2 += v * v;
+        memcpy(x + i, &v, sizeof v);
+    }
+    double t1 = 0, t2 = 0;
+    for (; i < n; i++) {
+        double v = x[i] - k;
+        t1 += (w ? w[i] : 1) * v;
+        x[i] = v = w ? v * sqrt(w[i]) : v;
+        t2 += v * v;
+    }
+    *s2 = ((a2[0] + a2[1]) + (a2[2] + a2[3])) + t2;
+    return ((a1[0] + a1[1]) + (a1[2] + a1[3])) + t1;
+}
+
+/* After shift(): x := x − m sqrt(w); returns Σ w (x − k − m). */
+static double recentre(double *x, const double *w, int64_t n, double m)
+{
+    double acc = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double r = w ? sqrt(w[i]) : 1;
+        x[i] -= m * r;
+        acc += r * x[i];
+    }
+    return acc;
+}
+
+/* The NaN check of cohort__keep_complete: Σ x, NaN when some x is. */
+static inline __attribute__((always_inline)) double nan_sum(const double *x, int64_t n)
+{
+    v4d acc = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        v4d v;
+        memcpy(&v, x + i, sizeof v);
+        acc += v * 0; /* NaN (and inf) stay NaN; everything else is 0 */
+    }
+    double tail = 0;
+    for (; i < n; i++)
+        tail += x[i] * 0;
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
+}
+
+COHORT_SIMD_CLONES void cohort__comoments_add(int d, double *st, double *D, int64_t B, const double *w, double *work)
 {
     if (B == 0)
         return;
@@ -66,39 +128,25 @@ void cohort__comoments_add(int d, double *st, double *D, int64_t B, const double
     } else {
         W = (double)B;
     }
-    /* The block's means as K + blo, K the running mean's high part (or the
-     * block's first value): x − K is exact for values near the mean. */
+    /* Shift each column by K, the running mean's high part (or the block's
+     * first value): x − K is exact for values near the mean, and Dᵀ D −
+     * s sᵀ / W is the block's co-moment matrix.  That subtraction cancels
+     * when the block's mean is far from K against its spread (data that
+     * drifts, steps): then the column is centred on its own mean first, so
+     * that at most about 10 bits are lost to cancellation either way. */
     for (int j = 0; j < d; j++) {
-        const double *x = D + (size_t)j * (size_t)B;
-        double k = st[1] > 0 && isfinite(hi[j]) ? hi[j] : (isfinite(x[0]) ? x[0] : 0), acc = 0;
-        if (w)
-            for (int64_t r = 0; r < B; r++)
-                acc += w[r] * (x[r] - k);
-        else
-            for (int64_t r = 0; r < B; r++)
-                acc += x[r] - k;
-        K[j] = k, blo[j] = W > 0 ? acc / W : 0;
-    }
-    /* Centre (and weight by sqrt(w)), keeping the residual sums s = Σ w d. */
-    for (int j = 0; j < d; j++) {
-        double *x = D + (size_t)j * (size_t)B, k = K[j], m = blo[j], acc = 0;
-        if (w) {
-            for (int64_t r = 0; r < B; r++) {
-                double dv = (x[r] - k) - m;
-                acc += w[r] * dv;
-                x[r] = dv * sqrt(w[r]);
-            }
-        } else {
-            for (int64_t r = 0; r < B; r++) {
-                double dv = (x[r] - k) - m;
-                acc += dv;
-                x[r] = dv;
-            }
+        double *x = D + (size_t)j * (size_t)B, s2;
+        K[j] = st[1] > 0 && isfinite(hi[j]) ? hi[j] : (isfinite(x[0]) ? x[0] : 0);
+        s[j] = shift(x, w, B, K[j], &s2);
+        blo[j] = 0;
+        double mean_part = W > 0 ? s[j] * (s[j] / W) : 0;
+        if (W > 0 && !(mean_part <= 1024 * (s2 - mean_part)) && mean_part != 0) {
+            blo[j] = s[j] / W;
+            s[j] = recentre(x, w, B, blo[j]);
         }
-        s[j] = acc;
     }
     /* C += Dᵀ D, then remove the residual: the exact block co-moment about
-     * the corrected mean K + blo + s / W is Dᵀ D − s sᵀ / W. */
+     * its mean K + blo + s / W is Dᵀ D − s sᵀ / W. */
     cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, d, (int)B, 1.0, D, (int)B, 1.0, C, d);
     if (W > 0) {
         cblas_dsyr(CblasColMajor, CblasUpper, d, -1.0 / W, s, 1, C, d);
@@ -146,15 +194,15 @@ void cohort__comoments_matrix(int d, const double *st, double denom, double *out
 
 /* Keep the rows of D (B × d, column-major) and w whose values and weight are
  * all non-NaN, in place (each row moves only down); returns their number. */
-int64_t cohort__keep_complete(int d, double *D, int64_t B, double *w, int64_t *idx)
+COHORT_SIMD_CLONES int64_t cohort__keep_complete(int d, double *D, int64_t B, double *w, int64_t *idx)
 {
-    int64_t nans = 0; /* the common case, no NaN at all, checked column by column */
+    /* The common case, no NaN at all (an infinity takes the slow way). */
+    double sum = 0;
     for (int j = 0; j < d; j++)
-        for (int64_t r = 0; r < B; r++)
-            nans += D[(size_t)j * B + r] != D[(size_t)j * B + r];
-    for (int64_t r = 0; w && r < B; r++)
-        nans += w[r] != w[r];
-    if (nans == 0)
+        sum += nan_sum(D + (size_t)j * B, B);
+    if (w)
+        sum += nan_sum(w, B);
+    if (sum == 0)
         return B;
     int64_t k = 0;
     for (int64_t r = 0; r < B; r++) {

@@ -163,6 +163,10 @@ void cohort__keys_decode(const cohort_column *like, bool desc, const void *recor
 void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, double *out)
 {
     const void *p = (const char *)c->data + (size_t)at * c->width;
+    if (c->type == COHORT_DOUBLE) {
+        memcpy(out, p, (size_t)n * sizeof *out);
+        return;
+    }
 #define CONV(T)                                     \
     for (int64_t i = 0; i < n; i++)                 \
         out[i] = (double)((const T *)p)[i];         \

@@ -14,8 +14,8 @@
  * merge that combines ranks.  Nowhere is a variance formed as a difference
  * of sums of squares.
  *
- * The inner loops keep four independent accumulators so that they pipeline
- * (and vectorise) without reassociation by the compiler.
+ * The inner loops keep four independent accumulators (vector lanes) so that
+ * they pipeline and vectorise without reassociation by the compiler.
  */
 #include "kernels.h"
 
@@ -59,86 +59,84 @@ void cohort__moments_merge(cohort_moments *a, const cohort_moments *b)
     a->nan += b->nan;
 }
 
-/* The summary of one chunk of at most CHUNK values, @w NULL or weights. */
-static void chunk_moments(cohort_moments *c, const double *x, const double *w, int n, double K)
+typedef double v4d __attribute__((vector_size(32)));
+typedef __typeof__((v4d){0} == (v4d){0}) v4i; /* what comparing two v4d gives: lanes of all ones or zeros */
+
+/* Macros rather than functions: a 32-byte vector argument would change the ABI. */
+#define keep(mask, a) ((v4d)((v4i)(a) & (mask)))
+#define lanes_sum(a) (((a)[0] + (a)[1]) + ((a)[2] + (a)[3]))
+
+/* Four values from @x (and weights from @w) at i; past n, NaN (skipped). */
+static inline __attribute__((always_inline)) void load4(const double *x, const double *w, int i, int n, v4d *v, v4d *u)
 {
-    double s1[4] = {0}, sx[4] = {0}, sw[4] = {0}, mn[4], mx[4];
-    int64_t cnt[4] = {0};
-    for (int l = 0; l < 4; l++)
-        mn[l] = INFINITY, mx[l] = -INFINITY;
-    int i = 0;
+    if (i + 4 <= n) {
+        memcpy(v, x + i, sizeof *v);
+        if (w)
+            memcpy(u, w + i, sizeof *u);
+        return;
+    }
+    double a[4] = {NAN, NAN, NAN, NAN}, b[4] = {NAN, NAN, NAN, NAN};
+    memcpy(a, x + i, (size_t)(n - i) * sizeof *a);
+    if (w)
+        memcpy(b, w + i, (size_t)(n - i) * sizeof *b);
+    memcpy(v, a, sizeof *v), memcpy(u, b, sizeof *u);
+}
+
+/* The summary of one chunk of at most CHUNK values, @w NULL or weights.
+ * Written in GCC vector extensions: four lanes, each an independent
+ * accumulator, so the same code is two SSE2 or one AVX2 operation per
+ * step, and the result is the same bits on either. */
+static inline __attribute__((always_inline)) void chunk_moments(cohort_moments *c, const double *x, const double *w,
+                                                                int n, double K)
+{
+    const v4d vK = {K, K, K, K}, zero = {0, 0, 0, 0};
+    v4d s1 = zero, sx = zero, sw = zero, u = {1, 1, 1, 1};
+    v4d mn = {INFINITY, INFINITY, INFINITY, INFINITY}, mx = -mn;
+    v4i cnt = (v4i)zero;
     /* Pass 1: count, weight, sum, shifted sum, extremes.  NaN (in the value
-     * or its weight) contributes nothing; comparisons with NaN are false. */
-    if (w == NULL) {
-        for (; i + 4 <= n; i += 4)
-            for (int l = 0; l < 4; l++) {
-                double v = x[i + l];
-                bool ok = v == v;
-                cnt[l] += ok;
-                s1[l] += ok ? v - K : 0;
-                sx[l] += ok ? v : 0;
-                mn[l] = v < mn[l] ? v : mn[l];
-                mx[l] = v > mx[l] ? v : mx[l];
-            }
-        for (; i < n; i++) {
-            double v = x[i];
-            bool ok = v == v;
-            cnt[0] += ok;
-            s1[0] += ok ? v - K : 0;
-            sx[0] += ok ? v : 0;
-            mn[0] = v < mn[0] ? v : mn[0];
-            mx[0] = v > mx[0] ? v : mx[0];
-        }
-    } else {
-        for (; i < n; i++) {
-            double v = x[i], u = w[i];
-            bool ok = v == v && u == u;
-            int l = i & 3;
-            cnt[l] += ok;
-            sw[l] += ok ? u : 0;
-            s1[l] += ok ? u * (v - K) : 0;
-            sx[l] += ok ? u * v : 0;
-            mn[l] = ok && v < mn[l] ? v : mn[l];
-            mx[l] = ok && v > mx[l] ? v : mx[l];
-        }
+     * or its weight) contributes nothing. */
+    for (int i = 0; i < n; i += 4) {
+        v4d v;
+        load4(x, w, i, n, &v, &u);
+        v4i ok = v == v;
+        if (w)
+            ok &= u == u;
+        cnt -= ok;
+        v4d dv = v - vK, xv = v;
+        if (w)
+            sw += keep(ok, u), dv *= u, xv *= u;
+        s1 += keep(ok, dv);
+        sx += keep(ok, xv);
+        v4i lt = (v < mn) & ok, gt = (v > mx) & ok;
+        mn = (v4d)(((v4i)v & lt) | ((v4i)mn & ~lt));
+        mx = (v4d)(((v4i)v & gt) | ((v4i)mx & ~gt));
     }
     cohort__moments_init(c);
     c->count = cnt[0] + cnt[1] + cnt[2] + cnt[3];
     c->nan = n - c->count;
-    c->w = w ? (sw[0] + sw[1]) + (sw[2] + sw[3]) : (double)c->count;
-    c->sum = (sx[0] + sx[1]) + (sx[2] + sx[3]);
+    c->w = w ? lanes_sum(sw) : (double)c->count;
+    c->sum = lanes_sum(sx);
     for (int l = 0; l < 4; l++)
         c->min = mn[l] < c->min ? mn[l] : c->min, c->max = mx[l] > c->max ? mx[l] : c->max;
     if (!(c->w > 0))
         return;
-    double lo = ((s1[0] + s1[1]) + (s1[2] + s1[3])) / c->w; /* the mean is K + lo */
+    double lo = lanes_sum(s1) / c->w; /* the mean is K + lo */
 
     /* Pass 2: sums of powers of the deviations from that mean. */
-    double p1[4] = {0}, p2[4] = {0}, p3[4] = {0}, p4[4] = {0};
-    i = 0;
-    if (w == NULL) {
-        for (; i + 4 <= n; i += 4)
-            for (int l = 0; l < 4; l++) {
-                double v = x[i + l];
-                double d = v == v ? (v - K) - lo : 0, d2 = d * d;
-                p1[l] += d, p2[l] += d2, p3[l] += d2 * d, p4[l] += d2 * d2;
-            }
-        for (; i < n; i++) {
-            double v = x[i];
-            double d = v == v ? (v - K) - lo : 0, d2 = d * d;
-            p1[0] += d, p2[0] += d2, p3[0] += d2 * d, p4[0] += d2 * d2;
-        }
-    } else {
-        for (; i < n; i++) {
-            double v = x[i], u = w[i];
-            bool ok = v == v && u == u;
-            double d = ok ? (v - K) - lo : 0, d2 = d * d, ud2 = ok ? u * d2 : 0;
-            int l = i & 3;
-            p1[l] += ok ? u * d : 0, p2[l] += ud2, p3[l] += ud2 * d, p4[l] += ud2 * d2;
-        }
+    const v4d vlo = {lo, lo, lo, lo};
+    v4d p1 = zero, p2 = zero, p3 = zero, p4 = zero;
+    for (int i = 0; i < n; i += 4) {
+        v4d v;
+        load4(x, w, i, n, &v, &u);
+        v4i ok = v == v;
+        if (w)
+            ok &= u == u;
+        v4d d = keep(ok, (v - vK) - vlo), d2 = d * d, ud = d, ud2 = d2;
+        if (w)
+            ud = keep(ok, u * d), ud2 = keep(ok, u * d2);
+        p1 += ud, p2 += ud2, p3 += ud2 * d, p4 += ud2 * d2;
     }
-    double S1 = (p1[0] + p1[1]) + (p1[2] + p1[3]), S2 = (p2[0] + p2[1]) + (p2[2] + p2[3]);
-    double S3 = (p3[0] + p3[1]) + (p3[2] + p3[3]), S4 = (p4[0] + p4[1]) + (p4[2] + p4[3]);
+    double S1 = lanes_sum(p1), S2 = lanes_sum(p2), S3 = lanes_sum(p3), S4 = lanes_sum(p4);
     /* The mean's own rounding: move it by e = S1 / W and the sums with it
      * (S1 is then exactly W e: the binomial expansions below). */
     double e = S1 / c->w, W = c->w;
@@ -152,7 +150,7 @@ static void chunk_moments(cohort_moments *c, const double *x, const double *w, i
         c->m4 = 0;
 }
 
-void cohort__moments_add(cohort_moments *s, const double *x, const double *w, int64_t n)
+COHORT_SIMD_CLONES void cohort__moments_add(cohort_moments *s, const double *x, const double *w, int64_t n)
 {
     for (int64_t at = 0; at < n; at += CHUNK) {
         int m = n - at < CHUNK ? (int)(n - at) : CHUNK;

@@ -28,9 +28,6 @@ extern void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *pa
  * memory (a negative value: never gather, read the data for every digit). */
 extern int64_t cohort__quantile_candidates_max;
 
-/* The pass of cohort_stats_compute, optionally without the per-column
- * moments (regression needs only the matrix). */
-int cohort__stats_pass(cohort_ctx *ctx, cohort_source *src, int flags, bool moments, cohort_stats **out);
 /* The co-moment state of statistics computed with COHORT_STATS_MATRIX. */
 const double *cohort__stats_comoments(const cohort_stats *s);
 

@@ -187,6 +187,8 @@ typedef struct tsqr {
     double *T;   /* (q + rows) × q stack, column-major, leading dimension ld */
     int64_t ld;
     double *tau;
+    double *work; /* LAPACK workspace of lwork doubles */
+    int64_t lwork;
 } tsqr;
 
 /* R := the R factor of [R; Z] where Z (B × q) is already in T below R. */
@@ -197,7 +199,9 @@ static int qr_stack(tsqr *t, double *R, int64_t B)
     for (int j = 0; j < q; j++)
         for (int i = 0; i < q; i++)
             t->T[i + (size_t)j * ld] = i <= j ? R[i + (size_t)j * q] : 0;
-    if (LAPACKE_dgeqrf(LAPACK_COL_MAJOR, (lapack_int)(q + B), q, t->T, (lapack_int)ld, t->tau) != 0)
+    /* The _work variant: no NaN scan of the input, no allocation per call. */
+    if (LAPACKE_dgeqrf_work(LAPACK_COL_MAJOR, (lapack_int)(q + B), q, t->T, (lapack_int)ld, t->tau, t->work,
+                            (lapack_int)t->lwork) != 0)
         return COHORT_ERR_INTERNAL;
     for (int j = 0; j < q; j++)
         for (int i = 0; i < q; i++)
@@ -359,9 +363,9 @@ int cohort_regress(cohort_ctx *ctx, cohort_source *src, const cohort_regress_opt
         return st;
 
     /* Pass 1: the co-moments of [X y] over the complete rows (for TSQR, their means). */
-    int flags = COHORT_STATS_MATRIX | (o.weighted ? COHORT_STATS_WEIGHTED : 0);
+    int flags = COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS | (o.weighted ? COHORT_STATS_WEIGHTED : 0);
     cohort_stats *s = NULL;
-    st = cohort__stats_pass(ctx, src, flags, false, &s);
+    st = cohort_stats_compute(ctx, src, flags, &s);
     if (st != COHORT_OK)
         return st;
     const double *cm = cohort__stats_comoments(s);
@@ -377,13 +381,13 @@ int cohort_regress(cohort_ctx *ctx, cohort_source *src, const cohort_regress_opt
         double t0 = cohort__now();
         int64_t n = 2 + (int64_t)q * q, SB = cohort__sub_block_rows(q);
         double *state = NULL;
-        tsqr t = {q, NULL, (SB > q ? SB : q) + q, NULL};
+        tsqr t = {q, NULL, (SB > q ? SB : q) + q, NULL, NULL, 64 * (int64_t)q};
+        size_t bytes = ((size_t)n + (size_t)(t.ld * q) + (size_t)q + (size_t)t.lwork) * sizeof *state;
         if (st == COHORT_OK)
-            st = cohort__calloc(ctx, ((size_t)n + (size_t)(t.ld * q) + (size_t)q) * sizeof *state, "TSQR state",
-                                (void **)&state);
+            st = cohort__calloc(ctx, bytes, "TSQR state", (void **)&state);
         st = cohort__agree(ctx, st);
         if (st == COHORT_OK) {
-            t.T = state + n, t.tau = t.T + t.ld * q;
+            t.T = state + n, t.tau = t.T + t.ld * q, t.work = t.tau + q;
             st = tsqr_pass(ctx, src, p, o.weighted, cm + 2, state, &t);
             cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
             double t1 = cohort__now();
@@ -392,7 +396,7 @@ int cohort_regress(cohort_ctx *ctx, cohort_source *src, const cohort_regress_opt
         }
         if (st == COHORT_OK && ctx->rank == 0)
             st = solve_r(ctx, state, cm, p, o.ridge, res);
-        cohort__free(ctx, state, state ? ((size_t)n + (size_t)(t.ld * q) + (size_t)q) * sizeof *state : 0);
+        cohort__free(ctx, state, state ? bytes : 0);
     }
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK)

@@ -18,7 +18,7 @@ _Static_assert(sizeof(cohort_moments) % sizeof(double) == 0, "moments pack into 
 
 struct cohort_stats {
     int d;
-    bool matrix;
+    bool matrix, moments;
     int64_t rows;
     cohort_moments *cols; /* d */
     double *cm;           /* co-moment state (cohort__comoments_size(d)), or NULL */
@@ -56,7 +56,7 @@ static int merge_states(void *arg, double *left, const double *right)
     return COHORT_OK;
 }
 
-int cohort__stats_pass(cohort_ctx *ctx, cohort_source *src, int flags, bool moments, cohort_stats **out)
+int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_stats **out)
 {
     cohort__clear_error(ctx);
     double t0 = cohort__now();
@@ -64,8 +64,10 @@ int cohort__stats_pass(cohort_ctx *ctx, cohort_source *src, int flags, bool mome
     int st = COHORT_OK, d = src ? src->ncols - (weighted ? 1 : 0) : 0;
     if (out)
         *out = NULL;
-    if (!src || !out || (flags & ~(COHORT_STATS_WEIGHTED | COHORT_STATS_MATRIX)))
-        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_stats_compute: invalid arguments");
+    bool moments = !(flags & COHORT_STATS_NO_MOMENTS);
+    if (!src || !out || (flags & ~(COHORT_STATS_WEIGHTED | COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS)) ||
+        (!moments && !(flags & COHORT_STATS_MATRIX)))
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_stats_compute: invalid flags");
     else if (d < 1)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_stats_compute: the source has no data column");
     int64_t same[2] = {flags, src ? src->ncols : 0};
@@ -132,7 +134,10 @@ int cohort__stats_pass(cohort_ctx *ctx, cohort_source *src, int flags, bool mome
             }
             for (int j = 0; j < d; j++) {
                 double *x = D + (size_t)j * (size_t)B;
-                cohort__column_to_double(&cols[j], at, B, x);
+                if (cm || cols[j].type != COHORT_DOUBLE) /* else straight from the source */
+                    cohort__column_to_double(&cols[j], at, B, x);
+                else
+                    x = (double *)cols[j].data + at;
                 if (moments)
                     cohort__moments_add(&mom[j], x, weighted ? w : NULL, B);
             }
@@ -155,7 +160,7 @@ int cohort__stats_pass(cohort_ctx *ctx, cohort_source *src, int flags, bool mome
         st = cohort__tree_reduce(ctx, st, state, n, merge_states, &L);
     }
     if (st == COHORT_OK) {
-        s->d = d, s->matrix = L.matrix;
+        s->d = d, s->matrix = L.matrix, s->moments = moments;
         memcpy(&s->rows, state, 8);
         for (int j = 0; moments && j < d; j++)
             memcpy(&mom[j], state + 1 + j * MOMENT_DOUBLES, sizeof *mom);
@@ -175,17 +180,12 @@ int cohort__stats_pass(cohort_ctx *ctx, cohort_source *src, int flags, bool mome
     return st;
 }
 
-int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_stats **out)
-{
-    return cohort__stats_pass(ctx, src, flags, true, out);
-}
-
 int cohort_stats_ncols(const cohort_stats *s) { return s ? s->d : 0; }
 int64_t cohort_stats_rows(const cohort_stats *s) { return s ? s->rows : 0; }
 
 int cohort_stats_column(const cohort_stats *s, int j, double ddof, cohort_column_stats *out)
 {
-    if (!s || !out || j < 0 || j >= s->d || !(ddof >= 0))
+    if (!s || !out || j < 0 || j >= s->d || !(ddof >= 0) || !s->moments)
         return COHORT_ERR_ARG;
     const cohort_moments *m = &s->cols[j];
     double n = m->w, nan = NAN;
