@@ -31,4 +31,6 @@ for d in key value row; do
 done
 run "$b/apps/cohort-hist" --input "$dir/demo.h5:/events/value" --bins 16 --range -4:4 --format text
 run "$b/apps/cohort-quantile" --input "$dir/demo.h5:/events/value" --q 0.01,0.25,0.5,0.75,0.99
+run "$b/apps/cohort-stats" --input "$dir/demo.h5:/matrix" --corr --pca 2
+run "$b/apps/cohort-stats" --input "$dir/demo.h5:/events/weight" --regress "$dir/demo.h5:/events/value"
 run "$b/examples/bucket_sort" 4000000
