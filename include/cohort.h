@@ -512,6 +512,71 @@ int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q
                             int64_t *count, int64_t *nan);
 
 /* ------------------------------------------------------------------------ */
+/* Group-by                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Aggregates of cohort_groupby(), as bits. */
+enum {
+    COHORT_AGG_COUNT = 1,   /**< rows in the group (always computed) */
+    COHORT_AGG_SUM = 2,     /**< int64 for integer values (overflow is an error), float64 otherwise */
+    COHORT_AGG_MEAN = 4,
+    COHORT_AGG_MIN = 8,
+    COHORT_AGG_MAX = 16,
+    COHORT_AGG_VAR = 32,    /**< sample variance (ddof 1, as pandas); NaN for fewer than 2 values */
+    COHORT_AGG_STD = 64,
+    COHORT_AGG_FIRST = 128, /**< the first non-NaN value in global row order */
+    COHORT_AGG_LAST = 256
+};
+
+/** "count", "sum", … for one aggregate bit; NULL otherwise. */
+const char *cohort_agg_name(unsigned agg);
+/** Parse a comma-separated list ("count,sum,mean") into bits; COHORT_ERR_ARG if a name is unknown. */
+int cohort_agg_parse(const char *list, unsigned *aggs);
+
+/** Options of cohort_groupby(); a NULL pointer means all zero. */
+typedef struct cohort_groupby_options {
+    unsigned aggs;    /**< COHORT_AGG_* bits; 0 means count, sum and mean */
+    int reproducible; /**< float sums (and means) exact, hence bit-identical for any number of ranks and any
+                           partition: each sum is a 544-byte exact accumulator, about 3x slower */
+} cohort_groupby_options;
+
+/**
+ * Group the rows of @src by its first @nkeys columns and aggregate the
+ * other columns.  Keys: integers of any width or fixed-length byte
+ * strings (compared as unsigned bytes), composite keys ordered
+ * lexicographically.  Values: any numeric type.
+ *
+ * The result is a table per rank, together the groups in ascending key
+ * order (rank 0 the smallest keys), spread over the ranks (never gathered
+ * on one); its columns: the keys (named as the source's columns, else k0,
+ * k1, …), "count" (int64), then for each value column (named as the
+ * source's, else v0, v1, …) and each aggregate asked for, in the order of
+ * the COHORT_AGG_* bits, "<value>_<aggregate>": sum int64 for integer
+ * values and float64 otherwise; mean, var, std float64; min, max, first,
+ * last in the value's type.  NaN values are skipped by every aggregate but
+ * count; a group whose values are all NaN has sum 0 and NaN elsewhere.
+ * Float sums are Neumaier-compensated (exact with opts->reproducible);
+ * var and std come from (count, mean, M2) states merged with Chan's
+ * formula.  Counts, integer sums, min, max, first and last are identical
+ * for any number of ranks; float results too in the reproducible mode
+ * (but for var and std, which agree to rounding).
+ *
+ * How: each rank aggregates its rows in a hash table (a hot key costs one
+ * update, however many rows it has), sorts its groups by key, and the
+ * ranks split the key range by distributed selection so that groups
+ * spread evenly; one all-to-all moves each group's partial states to the
+ * rank owning its key, where sorted runs are merged and equal keys
+ * combined.  COHORT_ERR_OVERFLOW when an integer sum overflows int64.
+ *
+ * Collective; @nkeys, the options and the source's columns equal on every
+ * rank.  Memory per rank: about 3 × (groups on this rank) × record bytes
+ * (8 + 8 per key word + about 8–40 per value and aggregate, 544 per
+ * reproducible sum) plus the source's blocks, whatever the number of rows.
+ */
+int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_groupby_options *opts,
+                   cohort_table **out);
+
+/* ------------------------------------------------------------------------ */
 /* Linear aggregates: moments, covariance, PCA, regression                   */
 /* ------------------------------------------------------------------------ */
 

@@ -34,7 +34,8 @@ lib_libcohort_la_SOURCES += \
 
 # Node-local kernels.
 lib_libcohort_la_SOURCES += \
-	lib/kernels/generate.c
+	lib/kernels/generate.c \
+	lib/kernels/groupagg.c
 lib_libcohort_la_SOURCES += \
 	lib/kernels/kernels.h \
 	lib/kernels/checksum.c \
@@ -49,6 +50,7 @@ lib_libcohort_la_SOURCES += \
 # Collective operations.
 lib_libcohort_la_SOURCES += \
 	lib/ops/ops.h \
+	lib/ops/groupby.c \
 	lib/ops/histogram.c \
 	lib/ops/pca.c \
 	lib/ops/quantile.c \

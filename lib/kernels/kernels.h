@@ -160,4 +160,51 @@ int64_t cohort__keep_complete(int d, double *D, int64_t B, double *w, int64_t *i
 /* Rows per sub-block of d float64 columns: about 4 MiB, 64 to 2048 rows. */
 int64_t cohort__sub_block_rows(int d);
 
+/* ---- groupagg.c: group records and the pre-aggregating hash table ------ */
+
+#define COHORT_AGG_MAXKEYS 16
+#define COHORT_AGG_MAXVALUES 64
+
+/* Where a value column's state lives in a record (offsets; (size_t)-1: absent). */
+typedef struct agg_value {
+    cohort_type type;
+    bool is_float, is_signed;
+    size_t nn, sum, mean, min, max, first, last;
+} agg_value;
+
+typedef struct agg_layout {
+    int nkeys, nvals;
+    unsigned aggs;
+    bool exact;               /* float sums in xsum (the reproducible mode) */
+    bool word;                /* the key fits a uint64 (compared as an integer) */
+    size_t kbytes, kw;        /* key bytes; their room in the record (8, or padded to 8) */
+    size_t R;                 /* record bytes: key, count (int64 at kw), states */
+    cohort_type key_type[COHORT_AGG_MAXKEYS];
+    size_t key_width[COHORT_AGG_MAXKEYS], key_off[COHORT_AGG_MAXKEYS];
+    agg_value v[COHORT_AGG_MAXVALUES];
+} agg_layout;
+
+/* COHORT_ERR_TYPE when a key is not an integer or byte string, or a value not numeric. */
+int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, const cohort_column *vals, int nvals,
+                       unsigned aggs, bool exact);
+uint64_t cohort__agg_hash(const agg_layout *L, const void *key);
+void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void *key);
+/* a := a's rows and b's (same key); *overflow set when an integer sum overflows. */
+void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b, bool *overflow);
+/* The key columns (their data sized for n rows) of n records. */
+void cohort__agg_decode_keys(const agg_layout *L, const unsigned char *recs, int64_t n, cohort_column *keys);
+
+typedef struct agg_table {
+    const agg_layout *L;
+    unsigned char *slots; /* cap records; a free slot has count 0 */
+    size_t cap, size;
+} agg_table;
+void cohort__aggtab_init(agg_table *t, const agg_layout *L);
+void cohort__aggtab_free(cohort_ctx *ctx, agg_table *t);
+/* Aggregate @rows rows (positions first_pos + i) into the table. */
+int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys, const cohort_column *vals,
+                       int64_t rows, int64_t first_pos, bool *overflow);
+/* Move the records to the front of the slots; returns their number. */
+int64_t cohort__aggtab_compact(agg_table *t);
+
 #endif

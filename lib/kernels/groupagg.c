@@ -1,0 +1,444 @@
+/*
+ * groupagg.c — group records and the hash table that pre-aggregates rows.
+ *
+ * A group record is [encoded key | count | one state per value column].
+ * The key is the key columns' order-preserving encodings (signed integers
+ * with the sign bit flipped, big-endian), concatenated: as one uint64 when
+ * they fit in 8 bytes (compared as an integer), else as bytes padded to a
+ * multiple of 8 (compared with memcmp).  Either way records sort by key in
+ * lexicographic key order with the sort's record kernels.
+ *
+ * A value's state holds only what its aggregates need: the non-NaN count;
+ * the sum (int64 for integers, overflow detected; Neumaier-compensated for
+ * floats, or exact with xsum in the reproducible mode); mean and M2
+ * (Welford per row, Chan's merge); min, max; first and last with their
+ * row positions (rank << 44 | local row), so that merging in any order
+ * keeps global row order.
+ *
+ * The table is open addressing with linear probing on a strong 64-bit mix
+ * of the key; a slot is free while its count is 0.  Rows are taken in
+ * chunks: keys encoded and hashed first, slots prefetched a few rows ahead,
+ * so that the misses of a table larger than the cache overlap.
+ */
+#include "kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define NONE ((size_t)-1)
+#define CHUNK 256
+#define AHEAD 8
+
+static inline uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t cohort__agg_hash(const agg_layout *L, const void *key)
+{
+    if (L->word) {
+        uint64_t k;
+        memcpy(&k, key, 8);
+        return mix64(k + 0x9E3779B97F4A7C15ull);
+    }
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < L->kw; i += 8) {
+        uint64_t w;
+        memcpy(&w, (const unsigned char *)key + i, 8);
+        h = mix64(h ^ w) + i;
+    }
+    return h;
+}
+
+int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, const cohort_column *vals, int nvals,
+                       unsigned aggs, bool exact)
+{
+    memset(L, 0, sizeof *L);
+    L->nkeys = nkeys, L->nvals = nvals, L->aggs = aggs, L->exact = exact;
+    size_t K = 0;
+    for (int j = 0; j < nkeys; j++) {
+        if (!cohort_type_is_integer(keys[j].type) && keys[j].type != COHORT_BYTES)
+            return COHORT_ERR_TYPE;
+        L->key_type[j] = keys[j].type, L->key_width[j] = keys[j].width, L->key_off[j] = K;
+        K += keys[j].width;
+    }
+    L->word = K <= 8;
+    L->kbytes = K;
+    L->kw = L->word ? 8 : (K + 7) / 8 * 8;
+    size_t off = L->kw + 8; /* the count */
+    bool sum = aggs & (COHORT_AGG_SUM | COHORT_AGG_MEAN), welford = aggs & (COHORT_AGG_VAR | COHORT_AGG_STD);
+    for (int j = 0; j < nvals; j++) {
+        agg_value *v = &L->v[j];
+        if (!cohort_type_is_integer(vals[j].type) && !cohort_type_is_float(vals[j].type))
+            return COHORT_ERR_TYPE;
+        v->type = vals[j].type;
+        v->is_float = cohort_type_is_float(v->type);
+        v->is_signed = cohort_type_is_signed(v->type);
+        v->nn = off, off += 8;
+        v->sum = v->mean = v->min = v->max = v->first = v->last = NONE;
+        if (sum) {
+            v->sum = off;
+            off += !v->is_float ? 8 : exact ? sizeof(cohort_xsum) : 16;
+        }
+        if (welford)
+            v->mean = off, off += 16; /* mean, M2 */
+        if (aggs & COHORT_AGG_MIN)
+            v->min = off, off += 8;
+        if (aggs & COHORT_AGG_MAX)
+            v->max = off, off += 8;
+        if (aggs & COHORT_AGG_FIRST)
+            v->first = off, off += 16; /* value, position */
+        if (aggs & COHORT_AGG_LAST)
+            v->last = off, off += 16;
+    }
+    L->R = (off + 7) / 8 * 8;
+    return COHORT_OK;
+}
+
+/* Encode row i of the key columns into key (L->kw bytes). */
+static inline void encode_key(const agg_layout *L, const cohort_column *keys, int64_t i, unsigned char *key)
+{
+    uint64_t word = 0;
+    if (!L->word)
+        memset(key, 0, L->kw);
+    for (int j = 0; j < L->nkeys; j++) {
+        const unsigned char *p = (const unsigned char *)keys[j].data + (size_t)i * L->key_width[j];
+        uint64_t u;
+        switch (L->key_type[j]) {
+        case COHORT_INT8: u = (uint8_t)(*(const int8_t *)p ^ 0x80); break;
+        case COHORT_INT16: { int16_t x; memcpy(&x, p, 2); u = (uint16_t)((uint16_t)x ^ 0x8000u); break; }
+        case COHORT_INT32: { int32_t x; memcpy(&x, p, 4); u = (uint32_t)x ^ 0x80000000u; break; }
+        case COHORT_INT64: { int64_t x; memcpy(&x, p, 8); u = (uint64_t)x ^ ((uint64_t)1 << 63); break; }
+        case COHORT_UINT8: u = *p; break;
+        case COHORT_UINT16: { uint16_t x; memcpy(&x, p, 2); u = x; break; }
+        case COHORT_UINT32: { uint32_t x; memcpy(&x, p, 4); u = x; break; }
+        case COHORT_UINT64: memcpy(&u, p, 8); break;
+        default: /* bytes: as they are */
+            if (L->word) {
+                for (size_t b = 0; b < L->key_width[j]; b++)
+                    word = word << 8 | p[b];
+            } else {
+                memcpy(key + L->key_off[j], p, L->key_width[j]);
+            }
+            continue;
+        }
+        size_t w = L->key_width[j];
+        if (L->word) {
+            word = w == 8 ? u : word << (8 * w) | u;
+        } else {
+            for (size_t b = 0; b < w; b++) /* big-endian */
+                key[L->key_off[j] + b] = (unsigned char)(u >> (8 * (w - 1 - b)));
+        }
+    }
+    if (L->word) {
+        word <<= 8 * (8 - L->kbytes); /* left-aligned: the same order, and all 8 bytes hash */
+        memcpy(key, &word, 8);
+    }
+}
+
+void cohort__agg_decode_keys(const agg_layout *L, const unsigned char *recs, int64_t n, cohort_column *keys)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const unsigned char *key = recs + (size_t)i * L->R;
+        uint64_t word = 0;
+        unsigned char be[8];
+        if (L->word) {
+            memcpy(&word, key, 8);
+            for (int b = 0; b < 8; b++)
+                be[b] = (unsigned char)(word >> (56 - 8 * b));
+            key = be; /* now big-endian bytes, as in the bytes layout */
+        }
+        for (int j = 0; j < L->nkeys; j++) {
+            const unsigned char *p = key + L->key_off[j];
+            unsigned char *out = (unsigned char *)keys[j].data + (size_t)i * L->key_width[j];
+            size_t w = L->key_width[j];
+            if (L->key_type[j] == COHORT_BYTES) {
+                memcpy(out, p, w);
+                continue;
+            }
+            uint64_t u = 0;
+            for (size_t b = 0; b < w; b++)
+                u = u << 8 | p[b];
+            if (cohort_type_is_signed(L->key_type[j]))
+                u ^= (uint64_t)1 << (8 * w - 1);
+            switch (w) { /* little-endian hosts: the low bytes of u */
+            case 1: { uint8_t x = (uint8_t)u; memcpy(out, &x, 1); break; }
+            case 2: { uint16_t x = (uint16_t)u; memcpy(out, &x, 2); break; }
+            case 4: { uint32_t x = (uint32_t)u; memcpy(out, &x, 4); break; }
+            default: memcpy(out, &u, 8); break;
+            }
+        }
+    }
+}
+
+/* ---- states ------------------------------------------------------------ */
+
+static inline double get_d(const unsigned char *r, size_t off) { double x; memcpy(&x, r + off, 8); return x; }
+static inline void put_d(unsigned char *r, size_t off, double x) { memcpy(r + off, &x, 8); }
+static inline int64_t get_i(const unsigned char *r, size_t off) { int64_t x; memcpy(&x, r + off, 8); return x; }
+static inline void put_i(unsigned char *r, size_t off, int64_t x) { memcpy(r + off, &x, 8); }
+
+void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void *key)
+{
+    memset(rec, 0, L->R);
+    memcpy(rec, key, L->kw);
+    for (int j = 0; j < L->nvals; j++) {
+        const agg_value *v = &L->v[j];
+        if (v->sum != NONE && v->is_float && L->exact)
+            cohort__xsum_init((cohort_xsum *)(void *)(rec + v->sum));
+        if (v->is_float) {
+            if (v->min != NONE)
+                put_d(rec, v->min, INFINITY);
+            if (v->max != NONE)
+                put_d(rec, v->max, -INFINITY);
+        } else {
+            if (v->min != NONE)
+                put_i(rec, v->min, v->is_signed ? INT64_MAX : -1); /* -1: UINT64_MAX */
+            if (v->max != NONE)
+                put_i(rec, v->max, v->is_signed ? INT64_MIN : 0);
+        }
+        if (v->first != NONE)
+            put_i(rec, v->first + 8, INT64_MAX);
+        if (v->last != NONE)
+            put_i(rec, v->last + 8, -1);
+    }
+}
+
+/* Take one value (x as double for floats; bits as int64/uint64 for integers). */
+static inline void update(const agg_layout *L, const agg_value *v, unsigned char *rec, double x, int64_t bits,
+                          int64_t pos, bool *overflow)
+{
+    if (v->is_float && x != x)
+        return; /* NaN: counted in the group's count only */
+    int64_t nn = get_i(rec, v->nn) + 1;
+    put_i(rec, v->nn, nn);
+    if (v->sum != NONE) {
+        if (!v->is_float) {
+            int64_t s = get_i(rec, v->sum), r;
+            if (!v->is_signed && bits < 0) /* a uint64 beyond int64 */
+                *overflow = true;
+            if (__builtin_add_overflow(s, bits, &r))
+                *overflow = true;
+            put_i(rec, v->sum, r);
+        } else if (L->exact) {
+            cohort__xsum_add((cohort_xsum *)(void *)(rec + v->sum), x);
+        } else { /* Neumaier */
+            double s = get_d(rec, v->sum), c = get_d(rec, v->sum + 8), t = s + x;
+            c += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+            put_d(rec, v->sum, t), put_d(rec, v->sum + 8, c);
+        }
+    }
+    double xd = v->is_float ? x : v->is_signed ? (double)bits : (double)(uint64_t)bits;
+    if (v->mean != NONE) { /* Welford */
+        double m = get_d(rec, v->mean), d = xd - m;
+        m += d / (double)nn;
+        put_d(rec, v->mean, m);
+        put_d(rec, v->mean + 8, get_d(rec, v->mean + 8) + d * (xd - m));
+    }
+    if (v->is_float) {
+        if (v->min != NONE && x < get_d(rec, v->min))
+            put_d(rec, v->min, x);
+        if (v->max != NONE && x > get_d(rec, v->max))
+            put_d(rec, v->max, x);
+    } else if (v->is_signed) {
+        if (v->min != NONE && bits < get_i(rec, v->min))
+            put_i(rec, v->min, bits);
+        if (v->max != NONE && bits > get_i(rec, v->max))
+            put_i(rec, v->max, bits);
+    } else {
+        if (v->min != NONE && (uint64_t)bits < (uint64_t)get_i(rec, v->min))
+            put_i(rec, v->min, bits);
+        if (v->max != NONE && (uint64_t)bits > (uint64_t)get_i(rec, v->max))
+            put_i(rec, v->max, bits);
+    }
+    if (v->first != NONE && pos < get_i(rec, v->first + 8)) {
+        memcpy(rec + v->first, v->is_float ? (const void *)&x : (const void *)&bits, 8);
+        put_i(rec, v->first + 8, pos);
+    }
+    if (v->last != NONE && pos > get_i(rec, v->last + 8)) {
+        memcpy(rec + v->last, v->is_float ? (const void *)&x : (const void *)&bits, 8);
+        put_i(rec, v->last + 8, pos);
+    }
+}
+
+void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b, bool *overflow)
+{
+    put_i(a, L->kw, get_i(a, L->kw) + get_i(b, L->kw));
+    for (int j = 0; j < L->nvals; j++) {
+        const agg_value *v = &L->v[j];
+        int64_t na = get_i(a, v->nn), nb = get_i(b, v->nn);
+        if (v->sum != NONE) {
+            if (!v->is_float) {
+                int64_t r;
+                if (__builtin_add_overflow(get_i(a, v->sum), get_i(b, v->sum), &r))
+                    *overflow = true;
+                put_i(a, v->sum, r);
+            } else if (L->exact) {
+                cohort__xsum_merge((cohort_xsum *)(void *)(a + v->sum), (const cohort_xsum *)(const void *)(b + v->sum));
+            } else { /* Neumaier over the two sums, then the corrections */
+                double s = get_d(a, v->sum), x = get_d(b, v->sum), t = s + x;
+                double c = get_d(a, v->sum + 8) + get_d(b, v->sum + 8);
+                c += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+                put_d(a, v->sum, t), put_d(a, v->sum + 8, c);
+            }
+        }
+        if (v->mean != NONE && nb > 0) { /* Chan */
+            if (na == 0) {
+                memcpy(a + v->mean, b + v->mean, 16);
+            } else {
+                double n = (double)(na + nb), d = get_d(b, v->mean) - get_d(a, v->mean);
+                put_d(a, v->mean + 8, get_d(a, v->mean + 8) + get_d(b, v->mean + 8) + d * d * (double)na * (double)nb / n);
+                put_d(a, v->mean, get_d(a, v->mean) + d * (double)nb / n);
+            }
+        }
+        put_i(a, v->nn, na + nb);
+        if (v->is_float) {
+            if (v->min != NONE && get_d(b, v->min) < get_d(a, v->min))
+                put_d(a, v->min, get_d(b, v->min));
+            if (v->max != NONE && get_d(b, v->max) > get_d(a, v->max))
+                put_d(a, v->max, get_d(b, v->max));
+        } else if (v->is_signed) {
+            if (v->min != NONE && get_i(b, v->min) < get_i(a, v->min))
+                put_i(a, v->min, get_i(b, v->min));
+            if (v->max != NONE && get_i(b, v->max) > get_i(a, v->max))
+                put_i(a, v->max, get_i(b, v->max));
+        } else {
+            if (v->min != NONE && (uint64_t)get_i(b, v->min) < (uint64_t)get_i(a, v->min))
+                put_i(a, v->min, get_i(b, v->min));
+            if (v->max != NONE && (uint64_t)get_i(b, v->max) > (uint64_t)get_i(a, v->max))
+                put_i(a, v->max, get_i(b, v->max));
+        }
+        if (v->first != NONE && get_i(b, v->first + 8) < get_i(a, v->first + 8))
+            memcpy(a + v->first, b + v->first, 16);
+        if (v->last != NONE && get_i(b, v->last + 8) > get_i(a, v->last + 8))
+            memcpy(a + v->last, b + v->last, 16);
+    }
+}
+
+/* ---- the hash table ------------------------------------------------------ */
+
+void cohort__aggtab_init(agg_table *t, const agg_layout *L)
+{
+    memset(t, 0, sizeof *t);
+    t->L = L;
+}
+
+void cohort__aggtab_free(cohort_ctx *ctx, agg_table *t)
+{
+    if (t->slots == NULL)
+        return;
+    cohort__free(ctx, t->slots, t->cap * t->L->R);
+    t->slots = NULL, t->cap = t->size = 0;
+}
+
+static inline bool slot_used(const agg_table *t, const unsigned char *s) { return get_i(s, t->L->kw) != 0; }
+
+static inline unsigned char *probe(const agg_table *t, const unsigned char *key, uint64_t h)
+{
+    const agg_layout *L = t->L;
+    size_t mask = t->cap - 1, i = (size_t)h & mask;
+    for (;;) {
+        unsigned char *s = t->slots + i * L->R;
+        if (!slot_used(t, s))
+            return s;
+        if (L->word ? memcmp(s, key, 8) == 0 : memcmp(s, key, L->kw) == 0)
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Double the table (or make the first one). */
+static int grow(cohort_ctx *ctx, agg_table *t)
+{
+    const agg_layout *L = t->L;
+    size_t cap = t->cap ? 2 * t->cap : 1024;
+    unsigned char *slots = NULL;
+    int st = cohort__calloc(ctx, cap * L->R, "group-by hash table", (void **)&slots);
+    if (st != COHORT_OK)
+        return st;
+    agg_table next = *t;
+    next.slots = slots, next.cap = cap;
+    for (size_t i = 0; i < t->cap; i++) {
+        const unsigned char *s = t->slots + i * L->R;
+        if (slot_used(t, s))
+            memcpy(probe(&next, s, cohort__agg_hash(L, s)), s, L->R);
+    }
+    cohort__free(ctx, t->slots, t->cap * L->R);
+    *t = next;
+    return COHORT_OK;
+}
+
+int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys, const cohort_column *vals,
+                       int64_t rows, int64_t first_pos, bool *overflow)
+{
+    const agg_layout *L = t->L;
+    unsigned char kbuf[CHUNK * 8 * 4], *kheap = NULL, *kb = kbuf;
+    if (L->kw * CHUNK > sizeof kbuf && (kb = kheap = malloc(L->kw * CHUNK)) == NULL)
+        return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for group keys");
+    uint64_t h[CHUNK];
+    double xd[CHUNK];
+    int64_t xi[CHUNK];
+    int st = COHORT_OK;
+    for (int64_t at = 0; at < rows && st == COHORT_OK; at += CHUNK) {
+        int m = rows - at < CHUNK ? (int)(rows - at) : CHUNK;
+        /* Room for every row of the chunk being new, at load <= 1/2. */
+        while (st == COHORT_OK && 2 * (t->size + (size_t)m) > t->cap)
+            st = grow(ctx, t);
+        if (st != COHORT_OK)
+            break;
+        for (int i = 0; i < m; i++) {
+            encode_key(L, keys, at + i, kb + (size_t)i * L->kw);
+            h[i] = cohort__agg_hash(L, kb + (size_t)i * L->kw);
+        }
+        unsigned char *slot[CHUNK];
+        for (int i = 0; i < m; i++) {
+            if (i + AHEAD < m)
+                __builtin_prefetch(t->slots + ((size_t)h[i + AHEAD] & (t->cap - 1)) * L->R, 1);
+            unsigned char *s = probe(t, kb + (size_t)i * L->kw, h[i]);
+            if (!slot_used(t, s)) {
+                cohort__agg_init_record(L, s, kb + (size_t)i * L->kw);
+                t->size++;
+            }
+            put_i(s, L->kw, get_i(s, L->kw) + 1);
+            slot[i] = s;
+        }
+        for (int j = 0; j < L->nvals; j++) { /* value by value: one conversion per chunk */
+            const agg_value *v = &L->v[j];
+            if (v->is_float) {
+                cohort__column_to_double(&vals[j], at, m, xd);
+            } else {
+                const unsigned char *p = (const unsigned char *)vals[j].data + (size_t)at * vals[j].width;
+                for (int i = 0; i < m; i++)
+                    switch (v->type) {
+                    case COHORT_INT8: xi[i] = ((const int8_t *)p)[i]; break;
+                    case COHORT_INT16: xi[i] = ((const int16_t *)p)[i]; break;
+                    case COHORT_INT32: xi[i] = ((const int32_t *)p)[i]; break;
+                    case COHORT_UINT8: xi[i] = ((const uint8_t *)p)[i]; break;
+                    case COHORT_UINT16: xi[i] = ((const uint16_t *)p)[i]; break;
+                    case COHORT_UINT32: xi[i] = ((const uint32_t *)p)[i]; break;
+                    default: memcpy(&xi[i], p + (size_t)i * 8, 8); break;
+                    }
+            }
+            for (int i = 0; i < m; i++)
+                update(L, v, slot[i], v->is_float ? xd[i] : 0, v->is_float ? 0 : xi[i], first_pos + at + i, overflow);
+        }
+    }
+    free(kheap);
+    return st;
+}
+
+int64_t cohort__aggtab_compact(agg_table *t)
+{
+    size_t R = t->L->R, n = 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        unsigned char *s = t->slots + i * R;
+        if (slot_used(t, s)) {
+            if (n != i)
+                memcpy(t->slots + n * R, s, R);
+            n++;
+        }
+    }
+    return (int64_t)n;
+}
