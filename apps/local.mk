@@ -6,7 +6,7 @@ apps_libcli_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 APP_CPP = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 APP_LIBS = apps/libcli.la lib/libcohort.la $(HDF5_LIBS) -lm
 
-bin_PROGRAMS += apps/cohort-gen apps/cohort-info apps/cohort-sort apps/cohort-hist apps/cohort-quantile apps/cohort-stats
+bin_PROGRAMS += apps/cohort-gen apps/cohort-info apps/cohort-sort apps/cohort-hist apps/cohort-quantile apps/cohort-stats apps/cohort-groupby
 apps_cohort_gen_SOURCES = apps/cohort-gen.c
 apps_cohort_gen_CPPFLAGS = $(APP_CPP)
 apps_cohort_gen_LDADD = $(APP_LIBS)
@@ -25,3 +25,6 @@ apps_cohort_quantile_LDADD = $(APP_LIBS)
 apps_cohort_stats_SOURCES = apps/cohort-stats.c
 apps_cohort_stats_CPPFLAGS = $(APP_CPP)
 apps_cohort_stats_LDADD = $(APP_LIBS)
+apps_cohort_groupby_SOURCES = apps/cohort-groupby.c
+apps_cohort_groupby_CPPFLAGS = $(APP_CPP)
+apps_cohort_groupby_LDADD = $(APP_LIBS)

@@ -1,0 +1,326 @@
+/*
+ * cohort-groupby — group rows by key columns and aggregate value columns,
+ * over datasets read in parallel; the groups come out in key order, spread
+ * over the ranks, written in parallel or printed through rank 0 one rank
+ * at a time (bounded memory).
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { OPT_KEYS = CLI_OPT_FIRST_FREE, OPT_VALUES, OPT_AGG, OPT_REPRODUCIBLE };
+
+#define MAX_INPUTS 64
+#define CHUNK_BYTES ((size_t)1 << 20) /* printed text travels to rank 0 in pieces of about this */
+
+static const cli_option options[] = {
+    {"keys", 'k', "FILE:/PATH", "a key column: integers or fixed-length strings (repeat for a composite key)"},
+    {"values", 'V', "FILE:/PATH", "a numeric value column to aggregate (repeat)"},
+    {"agg", OPT_AGG, "LIST", "aggregates: count,sum,mean,min,max,var,std,first,last (default count,sum,mean)"},
+    {"reproducible", OPT_REPRODUCIBLE, NULL, "exact float sums and means: the same bits for any number of ranks"},
+    {"output", 'o', "FILE:/GROUP", "write one dataset per result column into an HDF5 group"},
+    {"format", CLI_OPT_FORMAT, "FMT", "text (a table, the default on a terminal), csv (default otherwise) or json"},
+    {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
+    {"append", CLI_OPT_APPEND, NULL, "add to (or replace a group in) an existing output file"},
+    {NULL, 0, NULL, NULL},
+};
+
+/* A growing text buffer. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = (t->cap ? 2 * t->cap : 4096) + (size_t)n;
+        char *s = realloc(t->s, cap);
+        if (!s)
+            return; /* out of memory: the text is cut, the program goes on */
+        t->s = s, t->cap = cap;
+    }
+}
+
+/* Shortest text that reads back as the same double (or float). */
+static void add_number(text *t, double v, bool single, cli_format f)
+{
+    if (isnan(v) || isinf(v)) {
+        add(t, "%s", f == CLI_FORMAT_JSON ? "null" : isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    if (f == CLI_FORMAT_TEXT) { /* a table to read: 7 digits */
+        add(t, "%.7g", v);
+        return;
+    }
+    char buf[40];
+    for (int prec = single ? 6 : 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (single ? (float)strtod(buf, NULL) == (float)v : strtod(buf, NULL) == v)
+            break;
+    }
+    add(t, "%s", buf);
+}
+
+/* One cell: column c at row i. */
+static void add_cell(text *t, const cohort_column *c, int64_t i, cli_format f)
+{
+    const void *p = (const char *)c->data + (size_t)i * c->width;
+    switch (c->type) {
+    case COHORT_INT8: add(t, "%d", *(const int8_t *)p); break;
+    case COHORT_INT16: add(t, "%d", *(const int16_t *)p); break;
+    case COHORT_INT32: add(t, "%d", *(const int32_t *)p); break;
+    case COHORT_INT64: add(t, "%lld", (long long)*(const int64_t *)p); break;
+    case COHORT_UINT8: add(t, "%u", *(const uint8_t *)p); break;
+    case COHORT_UINT16: add(t, "%u", *(const uint16_t *)p); break;
+    case COHORT_UINT32: add(t, "%u", *(const uint32_t *)p); break;
+    case COHORT_UINT64: add(t, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case COHORT_FLOAT: add_number(t, *(const float *)p, true, f); break;
+    case COHORT_DOUBLE: add_number(t, *(const double *)p, false, f); break;
+    default: { /* a string, NUL-padded */
+        const char *s = p;
+        size_t n = strnlen(s, c->width);
+        bool quote = f == CLI_FORMAT_JSON || (f == CLI_FORMAT_CSV && strcspn(s, ",\"\n") < n);
+        if (quote)
+            add(t, "\"");
+        for (size_t k = 0; k < n; k++) {
+            unsigned char ch = (unsigned char)s[k];
+            if (ch == '"')
+                add(t, f == CLI_FORMAT_JSON ? "\\\"" : "\"\"");
+            else if (f == CLI_FORMAT_JSON && (ch == '\\' || ch < 0x20))
+                add(t, ch == '\\' ? "\\\\" : "\\u%04x", ch);
+            else
+                add(t, "%c", ch);
+        }
+        if (quote)
+            add(t, "\"");
+    }
+    }
+}
+
+/* The width of a column in the text table. */
+static int text_width(const cohort_column *c)
+{
+    int w = c->type == COHORT_BYTES ? (int)c->width : 13;
+    return (int)strlen(c->name) > w ? (int)strlen(c->name) : w;
+}
+
+/* Rows [from, to) of the result as text; @first: whether row `from` is the
+ * first of the whole result (JSON separators). */
+static void format_rows(text *t, const cohort_table *tab, int64_t from, int64_t to, bool first, cli_format f)
+{
+    int nc = cohort_table_ncolumns(tab);
+    for (int64_t i = from; i < to; i++) {
+        if (f == CLI_FORMAT_JSON)
+            add(t, "%s{", first && i == from ? "\n  " : ",\n  ");
+        for (int j = 0; j < nc; j++) {
+            cohort_column c = cohort_table_column(tab, j);
+            if (f == CLI_FORMAT_JSON)
+                add(t, "%s\"%s\": ", j ? ", " : "", c.name);
+            else if (f == CLI_FORMAT_CSV && j)
+                add(t, ",");
+            if (f == CLI_FORMAT_TEXT) {
+                text cell = {0};
+                add_cell(&cell, &c, i, f);
+                add(t, "%*s", text_width(&c) + (j ? 1 : 0), cell.s ? cell.s : "");
+                free(cell.s);
+            } else {
+                add_cell(t, &c, i, f);
+            }
+        }
+        add(t, f == CLI_FORMAT_JSON ? "}" : "\n");
+    }
+}
+
+/* Print the result: rank 0 its rows, then each rank's in turn, in pieces. */
+static int print_result(cli *c, const cohort_table *tab, int64_t groups)
+{
+    MPI_Comm comm = cohort_ctx_comm(c->ctx);
+    int64_t n = cohort_table_rows(tab), before = 0;
+    MPI_Exscan(&n, &before, 1, MPI_INT64_T, MPI_SUM, comm);
+    if (c->rank == 0)
+        before = 0;
+    int nc = cohort_table_ncolumns(tab);
+    if (c->rank == 0) { /* the header */
+        if (c->format == CLI_FORMAT_JSON)
+            printf("{\"groups\": %lld, \"rows\": [", (long long)groups);
+        for (int j = 0; c->format != CLI_FORMAT_JSON && j < nc; j++) {
+            const char *name = cohort_table_column(tab, j).name;
+            if (c->format == CLI_FORMAT_CSV)
+                printf("%s%s", j ? "," : "", name);
+            else {
+                cohort_column col = cohort_table_column(tab, j);
+                printf("%*s", text_width(&col) + (j ? 1 : 0), name);
+            }
+        }
+        if (c->format != CLI_FORMAT_JSON)
+            putchar('\n');
+    }
+    /* Rows per piece: about CHUNK_BYTES of text. */
+    int64_t step = (int64_t)(CHUNK_BYTES / (16 * (size_t)nc + 16)) + 1;
+    for (int r = 0; r < c->size; r++) {
+        if (c->rank == r) {
+            for (int64_t at = 0; at < n; at += step) {
+                text t = {0};
+                int64_t to = n - at < step ? n : at + step;
+                format_rows(&t, tab, at, to, before + at == 0, c->format);
+                if (r == 0) {
+                    fwrite(t.s, 1, t.len, stdout);
+                } else {
+                    int64_t len = (int64_t)t.len;
+                    MPI_Send(&len, 1, MPI_INT64_T, 0, 40, comm);
+                    MPI_Send(t.s, (int)len, MPI_CHAR, 0, 41, comm);
+                }
+                free(t.s);
+            }
+            if (r != 0) {
+                int64_t end = -1;
+                MPI_Send(&end, 1, MPI_INT64_T, 0, 40, comm);
+            }
+        } else if (c->rank == 0) {
+            for (;;) {
+                int64_t len;
+                MPI_Recv(&len, 1, MPI_INT64_T, r, 40, comm, MPI_STATUS_IGNORE);
+                if (len < 0)
+                    break;
+                char *buf = malloc((size_t)len + 1);
+                MPI_Recv(buf, (int)len, MPI_CHAR, r, 41, comm, MPI_STATUS_IGNORE);
+                fwrite(buf, 1, (size_t)len, stdout);
+                free(buf);
+            }
+        }
+    }
+    if (c->rank == 0 && c->format == CLI_FORMAT_JSON)
+        printf("%s]}\n", groups ? "\n" : "");
+    if (c->rank == 0 && c->format == CLI_FORMAT_TEXT)
+        printf("%lld groups\n", (long long)groups);
+    fflush(stdout);
+    return CLI_EXIT_OK;
+}
+
+static int write_hdf5(cli *c, const cohort_table *tab, const char *file, const char *group, const char *inputs)
+{
+    cohort_output *out = NULL;
+    int st = cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, &out);
+    for (int j = 0; st == COHORT_OK && j < cohort_table_ncolumns(tab); j++) {
+        cohort_column col = cohort_table_column(tab, j);
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", strcmp(group, "/") ? group : "", col.name);
+        st = cohort_output_write(c->ctx, out, path, &col, 1, NULL);
+    }
+    int code = cli_fail(c, st, true);
+    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
+    if (code == CLI_EXIT_OK && st2 != COHORT_OK)
+        code = cli_fail(c, st2, true);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {.prog = "cohort-groupby",
+             .usage = "--keys FILE:/K [--keys ...] --values FILE:/V [--values ...] [--agg LIST] [options]",
+             .summary = "Group the rows by the key columns and aggregate the value columns, across all ranks: local\n"
+                        "hash aggregation, one exchange of partial groups, results in key order spread over the\n"
+                        "ranks.  NaN values are skipped by every aggregate but count (as pandas).  Counts, integer\n"
+                        "sums, min, max, first and last do not depend on the number of ranks; with --reproducible\n"
+                        "neither do float sums and means.",
+             .options = options};
+    int code = cli_start(&c, &argc, &argv);
+    if (code != CLI_EXIT_OK)
+        return cli_finish(&c, code);
+    const char *keys[MAX_INPUTS], *values[MAX_INPUTS], *output = NULL, *v;
+    int nk = 0, nv = 0, key;
+    cohort_groupby_options o = {0, 0};
+    while ((key = cli_next(&c, argc, argv, &v, &code)) > 0) {
+        bool ok = true;
+        switch (key) {
+        case 'k':
+        case 'V':
+            if ((key == 'k' ? nk : nv) == MAX_INPUTS)
+                ok = (cli_usage(&c, "at most %d --keys and --values each", MAX_INPUTS), false);
+            else if (key == 'k')
+                keys[nk++] = v;
+            else
+                values[nv++] = v;
+            break;
+        case 'o': output = v; break;
+        case OPT_AGG:
+            if (cohort_agg_parse(v, &o.aggs) != COHORT_OK)
+                ok = (cli_usage(&c, "--agg %s: expected a list of count,sum,mean,min,max,var,std,first,last", v), false);
+            break;
+        case OPT_REPRODUCIBLE: o.reproducible = 1; break;
+        }
+        if (!ok)
+            return cli_finish(&c, CLI_EXIT_USAGE);
+    }
+    if (key < 0)
+        return cli_finish(&c, code);
+    if (cli_optind < argc)
+        return cli_finish(&c, cli_usage(&c, "unexpected argument %s", argv[cli_optind]));
+    if (nk == 0)
+        return cli_finish(&c, cli_usage(&c, "--keys is required"));
+    if (o.aggs && (o.aggs & ~(unsigned)COHORT_AGG_COUNT) && nv == 0)
+        return cli_finish(&c, cli_usage(&c, "--agg %s needs --values", "aggregates other than count"));
+    if (!o.aggs && nv == 0)
+        o.aggs = COHORT_AGG_COUNT; /* keys alone: the size of each group */
+    if (!c.format_set && !output)
+        c.format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TEXT : CLI_FORMAT_CSV;
+    char file[4096] = "", group[4096] = "";
+    if (output && !cli_output_ref(&c, output, file, group, sizeof file))
+        return cli_finish(&c, CLI_EXIT_USAGE);
+
+    /* Open the inputs; the keys' columns come first in the stream. */
+    cohort_input *ins[2 * MAX_INPUTS] = {0};
+    int st = COHORT_OK, nopen = 0, nkeycols = 0;
+    char inputs_text[16384] = "";
+    for (int k = 0; st == COHORT_OK && k < nk + nv; k++) {
+        const char *ref = k < nk ? keys[k] : values[k - nk];
+        st = cohort_input_open(c.ctx, ref, &ins[k]);
+        nopen += st == COHORT_OK;
+        snprintf(inputs_text + strlen(inputs_text), sizeof inputs_text - strlen(inputs_text), "%s%s", k ? " " : "", ref);
+        if (st == COHORT_OK && k < nk)
+            nkeycols += cohort_input_ncols(ins[k]);
+    }
+    code = cli_fail(&c, st, false);
+    cohort_stream *stream = NULL;
+    cohort_table *tab = NULL;
+    int64_t groups = 0;
+    if (code == CLI_EXIT_OK) {
+        st = cohort_stream_open_inputs(c.ctx, ins, nk + nv, 0, &stream);
+        cohort_source src;
+        if (st == COHORT_OK) {
+            cohort_stream_source(stream, &src);
+            st = cohort_groupby(c.ctx, &src, nkeycols, &o, &tab);
+        }
+        if (st == COHORT_OK) {
+            groups = cohort_table_rows(tab);
+            MPI_Allreduce(MPI_IN_PLACE, &groups, 1, MPI_INT64_T, MPI_SUM, cohort_ctx_comm(c.ctx));
+        }
+        code = cli_fail(&c, st, false);
+    }
+    if (code == CLI_EXIT_OK && output)
+        code = write_hdf5(&c, tab, file, group, inputs_text);
+    else if (code == CLI_EXIT_OK)
+        code = print_result(&c, tab, groups);
+    cohort_table_destroy(&tab);
+    cohort_stream_close(&stream);
+    for (int k = 0; k < nopen; k++)
+        cohort_input_close(&ins[k]);
+    return cli_finish(&c, code);
+}

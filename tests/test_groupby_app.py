@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""cohort-groupby against pandas (Debian's) on files written by h5py and
+pandas: uniform and Zipf int64 keys, one key, every row its own key,
+composite keys, string keys (a PyTables table's column), NaN values,
+integer and float32 values, every aggregate; the same output bytes at every
+rank count in the reproducible mode; HDF5 output; integer overflow and bad
+inputs."""
+import io
+import os
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from apptest import NPS, check, expect_exit, finish, run, tempdir
+
+tmp = tempdir("cohort-groupby-")
+f = os.path.join(tmp, "d.h5")
+rng = np.random.default_rng(5)
+n = 30011
+u = rng.random(n)
+cols = {
+    "uni": rng.integers(0, 2000, n),
+    "zipf": (np.floor(np.exp(u * np.log(1e4))) - 1).astype(np.int64),
+    "one": np.full(n, 7, dtype=np.int64),
+    "distinct": rng.permutation(n).astype(np.int64) - 5000,
+    "a": rng.integers(-3, 3, n).astype(np.int16),
+    "b": rng.integers(0, 4, n).astype(np.uint32),
+    "x": rng.normal(size=n) * 100,
+    "i": rng.integers(-1000, 1000, n).astype(np.int32),
+    "f": rng.normal(size=n).astype(np.float32),
+}
+cols["x"][::13] = np.nan
+cols["f"][::17] = np.nan
+names = np.array([b"alpha", b"beta", b"gamma", b"delta", b"e"])
+with h5py.File(f, "w") as h:
+    for k, v in cols.items():
+        h[k] = v
+    h["s"] = names[rng.integers(0, 5, n)]
+    h["short"] = np.arange(10)
+    h["big"] = np.full(n, 2**62, dtype=np.int64)
+    h["fkey"] = rng.random(n)
+# a pandas/PyTables table with a string column: keys from one compound dataset
+t = os.path.join(tmp, "t.h5")
+pd.DataFrame({"name": names[rng.integers(0, 5, n)].astype(str), "val": rng.normal(size=n)}).to_hdf(
+    t, key="tab", format="table", data_columns=True)
+with h5py.File(f, "r") as h:
+    S = h["s"][...]
+
+
+def d(name):
+    return "%s:/%s" % (f, name)
+
+
+def groupby(args, np_, code=0):
+    r = run("cohort-groupby", args + ["--format", "csv"], np_=np_)
+    expect_exit(r, code, "cohort-groupby", "cohort-groupby %s at %d ranks" % (" ".join(args), np_))
+    return r
+
+
+AGGS = ["count", "sum", "mean", "min", "max", "var", "std", "first", "last"]
+
+
+def oracle(keys, values, aggs):
+    """pandas: the same columns, in key order."""
+    df = pd.DataFrame({k: (S if k == "s" else cols[k]) for k in keys + values})
+    g = df.groupby(keys, sort=True)
+    out = pd.DataFrame({"count": g.size()})
+    for v in values:
+        for a in aggs:
+            if a == "count":
+                continue
+            # sums, means and variances of float32 values are float64 in Cohort (pandas keeps float32)
+            wide = a in ("sum", "mean", "var", "std") and df[v].dtype == np.float32
+            r = getattr((df[v].astype(np.float64) if wide else df[v]).groupby([df[k] for k in keys]), a)()
+            if a == "sum" and df[v].dtype.kind == "f":
+                r = r.astype(np.float64)
+            out["%s_%s" % (v, a)] = r
+    return out.reset_index()
+
+
+def compare(csv, ref, what, exact=("count",)):
+    got = pd.read_csv(io.StringIO(csv), keep_default_na=False, na_values=["nan"], float_precision="round_trip")
+    if not check(list(got.columns) == list(ref.columns) and len(got) == len(ref),
+                 "%s: columns %s rows %d, pandas %s rows %d" % (what, list(got.columns), len(got), list(ref.columns),
+                                                                len(ref))):
+        return
+    for c in ref.columns:
+        a, b = got[c].to_numpy(), ref[c].to_numpy()
+        if b.dtype.kind in "OSU":
+            ok = [str(x) == (y.decode() if isinstance(y, bytes) else str(y)) for x, y in zip(a, b)]
+            check(all(ok), "%s: key column %s differs" % (what, c))
+        elif c in exact or c.endswith(("_min", "_max", "_first", "_last")) or b.dtype.kind in "iu":
+            t = np.float32 if b.dtype == np.float32 else np.float64  # float32 values print as float32
+            check(np.array_equal(a.astype(t), b.astype(t), equal_nan=True),
+                  "%s: %s differs from pandas" % (what, c))
+        else:
+            check(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=1e-11, atol=1e-9, equal_nan=True),
+                  "%s: %s differs from pandas: %s vs %s" % (what, c, a[:5], b[:5]))
+
+
+cases = [
+    (["uni"], ["x", "i"], AGGS),
+    (["zipf"], ["x"], ["count", "sum", "mean"]),
+    (["one"], ["x", "f", "i"], AGGS),
+    (["distinct"], ["i"], ["count", "sum", "min"]),
+    (["a", "b"], ["x", "f"], AGGS),
+    (["s"], ["x"], ["count", "sum", "mean", "var", "first", "last"]),
+    (["s", "a"], ["i"], ["count", "max"]),
+]
+for keys, values, aggs in cases:
+    ref = oracle(keys, values, aggs)
+    outs = {}
+    for np_ in NPS:
+        args = sum((["--keys", d(k)] for k in keys), []) + sum((["--values", d(v)] for v in values), [])
+        r = groupby(args + ["--agg", ",".join(aggs)], np_)
+        if r.rc == 0:
+            compare(r.out, ref, "%s by %s at %d ranks" % (values, keys, np_))
+        # bit-identical at every rank count in the reproducible mode (var and std agree to rounding)
+        exact_aggs = [a for a in aggs if a not in ("var", "std")]
+        r = groupby(args + ["--agg", ",".join(exact_aggs), "--reproducible"], np_)
+        outs[np_] = r.out
+    check(len(set(outs.values())) == 1, "reproducible output of %s by %s differs across rank counts" % (values, keys))
+
+# Keys from a pandas/PyTables table's string column, values from its float column.
+with pd.HDFStore(t, "r") as st:
+    df = st["tab"]
+ref = df.groupby("name").agg(count=("val", "size"), val_sum=("val", "sum")).reset_index()
+for np_ in NPS:
+    r = groupby(["--keys", t + ":/tab/table#name", "--values", t + ":/tab/table#val", "--agg", "count,sum"], np_)
+    if r.rc == 0:
+        got = pd.read_csv(io.StringIO(r.out), float_precision="round_trip")
+        check(list(got["name"]) == list(ref["name"]) and list(got["count"]) == list(ref["count"]) and
+              np.allclose(got["val_sum"], ref["val_sum"], rtol=1e-12), "PyTables string keys at %d ranks" % np_)
+
+# HDF5 output: one dataset per column, the same as the CSV.
+o = os.path.join(tmp, "g.h5")
+r = run("cohort-groupby", ["--keys", d("a"), "--keys", d("b"), "--values", d("x"), "--agg", "count,sum,min",
+                           "--output", o + ":/g"], np_=NPS[-1])
+expect_exit(r, 0, "cohort-groupby", "HDF5 output")
+if r.rc == 0:
+    ref = oracle(["a", "b"], ["x"], ["count", "sum", "min"])
+    with h5py.File(o, "r") as h:
+        g = h["g"]
+        check(sorted(g.keys()) == sorted(["a", "b", "count", "x_sum", "x_min"]), "datasets %s" % list(g.keys()))
+        check(g["a"].dtype == np.int16 and g["b"].dtype == np.uint32 and g["count"].dtype == np.int64,
+              "key and count types")
+        check(np.array_equal(g["a"][...], ref["a"]) and np.array_equal(g["count"][...], ref["count"]) and
+              np.allclose(g["x_sum"][...], ref["x_sum"], rtol=1e-11), "HDF5 contents")
+
+# Bad inputs: one error line, the same exit code everywhere, no output.
+np_ = NPS[-1]
+r = groupby(["--keys", d("uni"), "--values", d("short")], np_, 2)
+expect_exit(r, 2, "cohort-groupby", "mismatched lengths", ["short"])
+r = groupby(["--keys", d("fkey"), "--values", d("x")], np_, 2)
+expect_exit(r, 2, "cohort-groupby", "a float key", ["key"])
+r = groupby(["--keys", d("one"), "--values", d("big")], np_, 2)
+expect_exit(r, 2, "cohort-groupby", "an int64 overflow", ["overflow"])
+r = groupby(["--keys", d("uni"), "--values", d("x"), "--agg", "count,median"], np_, 1)
+expect_exit(r, 1, "cohort-groupby", "an unknown aggregate", ["--agg"])
+r = run("cohort-groupby", ["--keys", d("fkey"), "--output", os.path.join(tmp, "bad.h5") + ":/g"], np_=np_)
+check(not os.path.exists(os.path.join(tmp, "bad.h5")), "no output after a failure")
+finish()
