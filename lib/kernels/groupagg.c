@@ -27,7 +27,6 @@
 
 #define NONE ((size_t)-1)
 #define CHUNK 256
-#define AHEAD 8
 
 static inline uint64_t mix64(uint64_t z)
 {
@@ -36,7 +35,7 @@ static inline uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-uint64_t cohort__agg_hash(const agg_layout *L, const void *key)
+static inline uint64_t hash_key(const agg_layout *L, const void *key)
 {
     if (L->word) {
         uint64_t k;
@@ -83,7 +82,7 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
             off += !v->is_float ? 8 : exact ? sizeof(cohort_xsum) : 16;
         }
         if (welford)
-            v->mean = off, off += 16; /* mean, M2 */
+            v->mean = off, off += 24; /* mean, M2, and the count they have seen (a double) */
         if (aggs & COHORT_AGG_MIN)
             v->min = off, off += 8;
         if (aggs & COHORT_AGG_MAX)
@@ -94,6 +93,13 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
             v->last = off, off += 16;
     }
     L->R = (off + 7) / 8 * 8;
+    /* Up to a cache line, a power of two: no record straddles two lines,
+     * so a row costs one miss in a table larger than the cache. */
+    for (size_t r = 16; r <= 64; r *= 2)
+        if (L->R <= r) {
+            L->R = r;
+            break;
+        }
     return COHORT_OK;
 }
 
@@ -173,6 +179,8 @@ void cohort__agg_decode_keys(const agg_layout *L, const unsigned char *recs, int
     }
 }
 
+uint64_t cohort__agg_hash(const agg_layout *L, const void *key) { return hash_key(L, key); }
+
 /* ---- states ------------------------------------------------------------ */
 
 static inline double get_d(const unsigned char *r, size_t off) { double x; memcpy(&x, r + off, 8); return x; }
@@ -206,63 +214,6 @@ void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void
     }
 }
 
-/* Take one value (x as double for floats; bits as int64/uint64 for integers). */
-static inline void update(const agg_layout *L, const agg_value *v, unsigned char *rec, double x, int64_t bits,
-                          int64_t pos, bool *overflow)
-{
-    if (v->is_float && x != x)
-        return; /* NaN: counted in the group's count only */
-    int64_t nn = get_i(rec, v->nn) + 1;
-    put_i(rec, v->nn, nn);
-    if (v->sum != NONE) {
-        if (!v->is_float) {
-            int64_t s = get_i(rec, v->sum), r;
-            if (!v->is_signed && bits < 0) /* a uint64 beyond int64 */
-                *overflow = true;
-            if (__builtin_add_overflow(s, bits, &r))
-                *overflow = true;
-            put_i(rec, v->sum, r);
-        } else if (L->exact) {
-            cohort__xsum_add((cohort_xsum *)(void *)(rec + v->sum), x);
-        } else { /* Neumaier */
-            double s = get_d(rec, v->sum), c = get_d(rec, v->sum + 8), t = s + x;
-            c += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
-            put_d(rec, v->sum, t), put_d(rec, v->sum + 8, c);
-        }
-    }
-    double xd = v->is_float ? x : v->is_signed ? (double)bits : (double)(uint64_t)bits;
-    if (v->mean != NONE) { /* Welford */
-        double m = get_d(rec, v->mean), d = xd - m;
-        m += d / (double)nn;
-        put_d(rec, v->mean, m);
-        put_d(rec, v->mean + 8, get_d(rec, v->mean + 8) + d * (xd - m));
-    }
-    if (v->is_float) {
-        if (v->min != NONE && x < get_d(rec, v->min))
-            put_d(rec, v->min, x);
-        if (v->max != NONE && x > get_d(rec, v->max))
-            put_d(rec, v->max, x);
-    } else if (v->is_signed) {
-        if (v->min != NONE && bits < get_i(rec, v->min))
-            put_i(rec, v->min, bits);
-        if (v->max != NONE && bits > get_i(rec, v->max))
-            put_i(rec, v->max, bits);
-    } else {
-        if (v->min != NONE && (uint64_t)bits < (uint64_t)get_i(rec, v->min))
-            put_i(rec, v->min, bits);
-        if (v->max != NONE && (uint64_t)bits > (uint64_t)get_i(rec, v->max))
-            put_i(rec, v->max, bits);
-    }
-    if (v->first != NONE && pos < get_i(rec, v->first + 8)) {
-        memcpy(rec + v->first, v->is_float ? (const void *)&x : (const void *)&bits, 8);
-        put_i(rec, v->first + 8, pos);
-    }
-    if (v->last != NONE && pos > get_i(rec, v->last + 8)) {
-        memcpy(rec + v->last, v->is_float ? (const void *)&x : (const void *)&bits, 8);
-        put_i(rec, v->last + 8, pos);
-    }
-}
-
 void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b, bool *overflow)
 {
     put_i(a, L->kw, get_i(a, L->kw) + get_i(b, L->kw));
@@ -284,13 +235,15 @@ void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned cha
                 put_d(a, v->sum, t), put_d(a, v->sum + 8, c);
             }
         }
-        if (v->mean != NONE && nb > 0) { /* Chan */
-            if (na == 0) {
-                memcpy(a + v->mean, b + v->mean, 16);
+        double wa = v->mean != NONE ? get_d(a, v->mean + 16) : 0, wb = v->mean != NONE ? get_d(b, v->mean + 16) : 0;
+        if (v->mean != NONE && wb > 0) { /* Chan */
+            if (wa == 0) {
+                memcpy(a + v->mean, b + v->mean, 24);
             } else {
-                double n = (double)(na + nb), d = get_d(b, v->mean) - get_d(a, v->mean);
-                put_d(a, v->mean + 8, get_d(a, v->mean + 8) + get_d(b, v->mean + 8) + d * d * (double)na * (double)nb / n);
-                put_d(a, v->mean, get_d(a, v->mean) + d * (double)nb / n);
+                double n = wa + wb, d = get_d(b, v->mean) - get_d(a, v->mean);
+                put_d(a, v->mean + 8, get_d(a, v->mean + 8) + get_d(b, v->mean + 8) + d * d * wa * wb / n);
+                put_d(a, v->mean, get_d(a, v->mean) + d * wb / n);
+                put_d(a, v->mean + 16, n);
             }
         }
         put_i(a, v->nn, na + nb);
@@ -363,23 +316,153 @@ static int grow(cohort_ctx *ctx, agg_table *t)
     for (size_t i = 0; i < t->cap; i++) {
         const unsigned char *s = t->slots + i * L->R;
         if (slot_used(t, s))
-            memcpy(probe(&next, s, cohort__agg_hash(L, s)), s, L->R);
+            memcpy(probe(&next, s, hash_key(L, s)), s, L->R);
     }
     cohort__free(ctx, t->slots, t->cap * L->R);
     *t = next;
     return COHORT_OK;
 }
 
+/* The keys of rows [at, at + m) encoded: one integer key column straight
+ * (the common case, no per-row switch), else row by row. */
+static void encode_chunk(const agg_layout *L, const cohort_column *keys, int64_t at, int m, unsigned char *kb)
+{
+    uint64_t *w = (uint64_t *)(void *)kb;
+    if (L->word && L->nkeys == 1 && L->key_type[0] != COHORT_BYTES) {
+        const void *p = (const unsigned char *)keys[0].data + (size_t)at * L->key_width[0];
+        int sh = 8 * (8 - (int)L->key_width[0]); /* left-aligned, as encode_key */
+        switch (L->key_type[0]) {
+        case COHORT_INT64: for (int i = 0; i < m; i++) w[i] = (uint64_t)((const int64_t *)p)[i] ^ (1ull << 63); return;
+        case COHORT_UINT64: for (int i = 0; i < m; i++) w[i] = ((const uint64_t *)p)[i]; return;
+        case COHORT_INT32:
+            for (int i = 0; i < m; i++) w[i] = (uint64_t)((uint32_t)((const int32_t *)p)[i] ^ 0x80000000u) << sh;
+            return;
+        case COHORT_UINT32: for (int i = 0; i < m; i++) w[i] = (uint64_t)((const uint32_t *)p)[i] << sh; return;
+        default: break;
+        }
+    }
+    for (int i = 0; i < m; i++)
+        encode_key(L, keys, at + i, kb + (size_t)i * L->kw);
+}
+
+/* Find or make the slot of each row's key; count the row. */
+static void find_slots(agg_table *t, const unsigned char *kb, const uint64_t *h, int m, unsigned char **slot)
+{
+    const agg_layout *L = t->L;
+    size_t mask = t->cap - 1, R = L->R, kw = L->kw;
+    unsigned char *slots = t->slots;
+    for (int i = 0; i < m; i++) {
+        const unsigned char *key = kb + (size_t)i * kw;
+        size_t j = (size_t)h[i] & mask;
+        unsigned char *s;
+        for (;; j = (j + 1) & mask) {
+            s = slots + j * R;
+            int64_t c = get_i(s, kw);
+            if (c == 0) {
+                cohort__agg_init_record(L, s, key);
+                t->size++;
+                break;
+            }
+            if (L->word ? get_i(s, 0) == get_i(key, 0) : memcmp(s, key, kw) == 0)
+                break;
+        }
+        put_i(s, kw, get_i(s, kw) + 1);
+        slot[i] = s;
+    }
+}
+
+/* Take a chunk of one value column into its groups' states: one loop per
+ * kind of state, so that each loop is short and branch-free. */
+static void take_values(const agg_layout *L, const agg_value *v, unsigned char **slot, const double *xd,
+                        const int64_t *xi, int m, int64_t pos, bool *overflow)
+{
+    if (v->is_float) {
+        if (v->sum != NONE && !L->exact) {
+            for (int i = 0; i < m; i++) { /* NaN adds 0 and is not counted */
+                unsigned char *r = slot[i];
+                double x = xd[i], s = get_d(r, v->sum), c = get_d(r, v->sum + 8);
+                bool ok = x == x;
+                x = ok ? x : 0;
+                double t = s + x;
+                c += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+                put_d(r, v->sum, t), put_d(r, v->sum + 8, c);
+                put_i(r, v->nn, get_i(r, v->nn) + ok);
+            }
+        } else {
+            for (int i = 0; i < m; i++)
+                put_i(slot[i], v->nn, get_i(slot[i], v->nn) + (xd[i] == xd[i]));
+            if (v->sum != NONE) /* exact */
+                for (int i = 0; i < m; i++)
+                    if (xd[i] == xd[i])
+                        cohort__xsum_add((cohort_xsum *)(void *)(slot[i] + v->sum), xd[i]);
+        }
+    } else {
+        for (int i = 0; i < m; i++)
+            put_i(slot[i], v->nn, get_i(slot[i], v->nn) + 1);
+        if (v->sum != NONE) {
+            bool over = false;
+            for (int i = 0; i < m; i++) {
+                int64_t r;
+                over |= __builtin_add_overflow(get_i(slot[i], v->sum), xi[i], &r) | (!v->is_signed && xi[i] < 0);
+                put_i(slot[i], v->sum, r);
+            }
+            *overflow |= over;
+        }
+    }
+    if (v->mean != NONE) /* Welford, with its own count: a group may recur within the chunk */
+        for (int i = 0; i < m; i++) {
+            double x = v->is_float ? xd[i] : v->is_signed ? (double)xi[i] : (double)(uint64_t)xi[i];
+            if (x != x)
+                continue;
+            unsigned char *r = slot[i];
+            double n = get_d(r, v->mean + 16) + 1, mu = get_d(r, v->mean), d = x - mu;
+            mu += d / n;
+            put_d(r, v->mean, mu), put_d(r, v->mean + 8, get_d(r, v->mean + 8) + d * (x - mu));
+            put_d(r, v->mean + 16, n);
+        }
+    if (v->min != NONE || v->max != NONE || v->first != NONE || v->last != NONE)
+        for (int i = 0; i < m; i++) {
+            if (v->is_float && xd[i] != xd[i])
+                continue;
+            unsigned char *r = slot[i];
+            int64_t bits = xi[i];
+            if (v->is_float)
+                memcpy(&bits, &xd[i], 8);
+            if (v->is_float) {
+                if (v->min != NONE && xd[i] < get_d(r, v->min))
+                    put_d(r, v->min, xd[i]);
+                if (v->max != NONE && xd[i] > get_d(r, v->max))
+                    put_d(r, v->max, xd[i]);
+            } else if (v->is_signed) {
+                if (v->min != NONE && bits < get_i(r, v->min))
+                    put_i(r, v->min, bits);
+                if (v->max != NONE && bits > get_i(r, v->max))
+                    put_i(r, v->max, bits);
+            } else {
+                if (v->min != NONE && (uint64_t)bits < (uint64_t)get_i(r, v->min))
+                    put_i(r, v->min, bits);
+                if (v->max != NONE && (uint64_t)bits > (uint64_t)get_i(r, v->max))
+                    put_i(r, v->max, bits);
+            }
+            if (v->first != NONE && pos + i < get_i(r, v->first + 8))
+                put_i(r, v->first, bits), put_i(r, v->first + 8, pos + i);
+            if (v->last != NONE && pos + i > get_i(r, v->last + 8))
+                put_i(r, v->last, bits), put_i(r, v->last + 8, pos + i);
+        }
+}
+
 int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys, const cohort_column *vals,
                        int64_t rows, int64_t first_pos, bool *overflow)
 {
     const agg_layout *L = t->L;
-    unsigned char kbuf[CHUNK * 8 * 4], *kheap = NULL, *kb = kbuf;
+    uint64_t kbuf[CHUNK * 4];
+    unsigned char *kheap = NULL, *kb = (unsigned char *)kbuf;
     if (L->kw * CHUNK > sizeof kbuf && (kb = kheap = malloc(L->kw * CHUNK)) == NULL)
         return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for group keys");
     uint64_t h[CHUNK];
     double xd[CHUNK];
     int64_t xi[CHUNK];
+    unsigned char *slot[CHUNK];
     int st = COHORT_OK;
     for (int64_t at = 0; at < rows && st == COHORT_OK; at += CHUNK) {
         int m = rows - at < CHUNK ? (int)(rows - at) : CHUNK;
@@ -388,41 +471,31 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
             st = grow(ctx, t);
         if (st != COHORT_OK)
             break;
+        /* Keys and hashes first, each slot's line prefetched at once: the
+         * misses of the whole chunk overlap instead of queueing. */
+        encode_chunk(L, keys, at, m, kb);
         for (int i = 0; i < m; i++) {
-            encode_key(L, keys, at + i, kb + (size_t)i * L->kw);
-            h[i] = cohort__agg_hash(L, kb + (size_t)i * L->kw);
+            h[i] = hash_key(L, kb + (size_t)i * L->kw);
+            __builtin_prefetch(t->slots + ((size_t)h[i] & (t->cap - 1)) * L->R, 1);
         }
-        unsigned char *slot[CHUNK];
-        for (int i = 0; i < m; i++) {
-            if (i + AHEAD < m)
-                __builtin_prefetch(t->slots + ((size_t)h[i + AHEAD] & (t->cap - 1)) * L->R, 1);
-            unsigned char *s = probe(t, kb + (size_t)i * L->kw, h[i]);
-            if (!slot_used(t, s)) {
-                cohort__agg_init_record(L, s, kb + (size_t)i * L->kw);
-                t->size++;
-            }
-            put_i(s, L->kw, get_i(s, L->kw) + 1);
-            slot[i] = s;
-        }
+        find_slots(t, kb, h, m, slot);
         for (int j = 0; j < L->nvals; j++) { /* value by value: one conversion per chunk */
             const agg_value *v = &L->v[j];
             if (v->is_float) {
                 cohort__column_to_double(&vals[j], at, m, xd);
             } else {
                 const unsigned char *p = (const unsigned char *)vals[j].data + (size_t)at * vals[j].width;
-                for (int i = 0; i < m; i++)
-                    switch (v->type) {
-                    case COHORT_INT8: xi[i] = ((const int8_t *)p)[i]; break;
-                    case COHORT_INT16: xi[i] = ((const int16_t *)p)[i]; break;
-                    case COHORT_INT32: xi[i] = ((const int32_t *)p)[i]; break;
-                    case COHORT_UINT8: xi[i] = ((const uint8_t *)p)[i]; break;
-                    case COHORT_UINT16: xi[i] = ((const uint16_t *)p)[i]; break;
-                    case COHORT_UINT32: xi[i] = ((const uint32_t *)p)[i]; break;
-                    default: memcpy(&xi[i], p + (size_t)i * 8, 8); break;
-                    }
+                switch (v->type) {
+                case COHORT_INT8: for (int i = 0; i < m; i++) xi[i] = ((const int8_t *)p)[i]; break;
+                case COHORT_INT16: for (int i = 0; i < m; i++) xi[i] = ((const int16_t *)p)[i]; break;
+                case COHORT_INT32: for (int i = 0; i < m; i++) xi[i] = ((const int32_t *)p)[i]; break;
+                case COHORT_UINT8: for (int i = 0; i < m; i++) xi[i] = ((const uint8_t *)p)[i]; break;
+                case COHORT_UINT16: for (int i = 0; i < m; i++) xi[i] = ((const uint16_t *)p)[i]; break;
+                case COHORT_UINT32: for (int i = 0; i < m; i++) xi[i] = ((const uint32_t *)p)[i]; break;
+                default: memcpy(xi, p, (size_t)m * 8); break;
+                }
             }
-            for (int i = 0; i < m; i++)
-                update(L, v, slot[i], v->is_float ? xd[i] : 0, v->is_float ? 0 : xi[i], first_pos + at + i, overflow);
+            take_values(L, v, slot, xd, xi, m, first_pos + at, overflow);
         }
     }
     free(kheap);
