@@ -716,9 +716,11 @@ typedef struct cohort_regression {
  *
  * The data is centred (the intercept is ȳ − x̄ᵀβ), then solved by the
  * chosen method.  Rank deficiency (a constant column, duplicated or
- * collinear columns) is detected — a Cholesky whose condition estimate is
- * below 1e-13 d, or an R with a negligible diagonal — and then the
- * minimum-norm least-squares coefficients are returned, as
+ * collinear columns) is detected — Cholesky: an equilibrated factor whose
+ * reciprocal condition estimate is below 64 p ε sends the solve to the
+ * eigenvalues of G + λI, those below 64 p ε × the largest dropped; TSQR:
+ * singular values of R below numpy's cutoff ε max(rows, p) σ_max — and
+ * then the minimum-norm least-squares coefficients are returned, as
  * numpy.linalg.lstsq gives on the centred data (the intercept not part of
  * the norm), with rank < p and a warning at verbosity 1.  Standard errors
  * are classic: sigma2 × the diagonal of A⁺ G A⁺, with G the centred Gram

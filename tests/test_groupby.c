@@ -16,7 +16,7 @@
 
 static int64_t rows_of(int r) { return r == 1 ? 0 : 900 + 173 * r; } /* uneven; rank 1 empty */
 
-enum { K_MOD7, K_MOD1000, K_ONE, K_DISTINCT, K_ZIPF };
+enum { K_MOD7, K_MOD1000, K_ONE, K_DISTINCT, K_ZIPF, K_WIDENS };
 
 typedef struct data {
     int64_t n, first, N;
@@ -37,6 +37,7 @@ static int64_t key_of(int kind, int64_t g)
     case K_MOD1000: return (int64_t)(u % 1000) * 1000003 - 400000000;
     case K_ONE: return 42;
     case K_DISTINCT: return -g;
+    case K_WIDENS: return g % 1500 < 700 ? (int64_t)(u % 10) : (int64_t)(u % 5000) * 977; /* narrow, then wide */
     default: return (int64_t)floor(exp((double)(u >> 11) * 0x1.0p-53 * log(1e4))) - 1;
     }
 }
@@ -265,6 +266,7 @@ static void test_many_groups(void) { check(K_MOD1000, 0, 97, ALL, false); }
 static void test_one_group(void) { check(K_ONE, 0, 64, ALL, false); }
 static void test_distinct(void) { check(K_DISTINCT, 0, 1 << 20, ALL, false); }
 static void test_zipf(void) { check(K_ZIPF, 0, 211, 0, false); }
+static void test_widens(void) { check(K_WIDENS, 0, 400, ALL, false); }
 static void test_composite_word(void) { check(K_MOD7, 1, 300, ALL, false); }
 static void test_composite_bytes(void) { check(K_MOD7, 2, 300, ALL, false); }
 static void test_reproducible(void) { check(K_MOD1000, 0, 53, COHORT_AGG_SUM | COHORT_AGG_MEAN, true); }
@@ -307,6 +309,7 @@ int main(int argc, char **argv)
         {"one group", test_one_group},
         {"every row its own group", test_distinct},
         {"Zipf keys, default aggregates", test_zipf},
+        {"a narrow key range that widens", test_widens},
         {"composite key in one word", test_composite_word},
         {"composite key of bytes", test_composite_bytes},
         {"reproducible sums, bit for bit", test_reproducible},

@@ -16,7 +16,10 @@
  * keeps global row order.
  *
  * The table is open addressing with linear probing on a strong 64-bit mix
- * of the key; a slot is free while its count is 0.  Rows are taken in
+ * of the key; a slot is free while its count is 0.  While the keys fit in
+ * one word and span a range of less than 2^16 values, the table is an
+ * array indexed by key (no hash, no probe: what small dimension keys get);
+ * the first key outside the range turns it into a hash table.  Rows are taken in
  * chunks: keys encoded and hashed first, slots prefetched a few rows ahead,
  * so that the misses of a table larger than the cache overlap.
  */
@@ -27,6 +30,7 @@
 
 #define NONE ((size_t)-1)
 #define CHUNK 256
+#define DIRECT_SLOTS ((uint64_t)1 << 16) /* a key range this small is indexed directly */
 
 static inline uint64_t mix64(uint64_t z)
 {
@@ -323,6 +327,64 @@ static int grow(cohort_ctx *ctx, agg_table *t)
     return COHORT_OK;
 }
 
+/* A key as an integer that counts up by one: the word right-aligned. */
+static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
+{
+    uint64_t w;
+    memcpy(&w, key, 8);
+    return L->kbytes >= 8 ? w : w >> (64 - 8 * L->kbytes);
+}
+
+/* Direct mode ends: every group into a hash table with room for @more. */
+static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
+{
+    const agg_layout *L = t->L;
+    size_t cap = 1024;
+    while (2 * (t->size + more) > cap)
+        cap *= 2;
+    unsigned char *slots = NULL;
+    int st = cohort__calloc(ctx, cap * L->R, "group-by hash table", (void **)&slots);
+    if (st != COHORT_OK)
+        return st;
+    agg_table next = *t;
+    next.slots = slots, next.cap = cap, next.direct = false;
+    for (size_t i = 0; i < t->cap; i++) {
+        const unsigned char *s = t->slots + i * L->R;
+        if (slot_used(t, s))
+            memcpy(probe(&next, s, hash_key(L, s)), s, L->R);
+    }
+    cohort__free(ctx, t->slots, t->cap * L->R);
+    *t = next;
+    return COHORT_OK;
+}
+
+/* Direct mode: keep it (or start it) when the chunk's keys fit the range;
+ * leave it when they do not.  Returns a status. */
+static int choose_mode(cohort_ctx *ctx, agg_table *t, const unsigned char *kb, int m)
+{
+    const agg_layout *L = t->L;
+    if (!L->word || (t->cap > 0 && !t->direct))
+        return COHORT_OK;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (int i = 0; i < m; i++) {
+        uint64_t k = dense_key(L, kb + (size_t)i * 8);
+        lo = k < lo ? k : lo, hi = k > hi ? k : hi;
+    }
+    if (t->cap == 0) { /* the first chunk decides */
+        if (hi - lo >= DIRECT_SLOTS / 2)
+            return COHORT_OK;
+        int st = cohort__calloc(ctx, DIRECT_SLOTS * L->R, "group-by direct table", (void **)&t->slots);
+        if (st != COHORT_OK)
+            return st;
+        t->cap = DIRECT_SLOTS, t->direct = true;
+        t->base = lo > DIRECT_SLOTS / 4 ? lo - DIRECT_SLOTS / 4 : 0;
+        return COHORT_OK;
+    }
+    if (lo >= t->base && hi - t->base < DIRECT_SLOTS)
+        return COHORT_OK;
+    return to_hash(ctx, t, (size_t)m);
+}
+
 /* The keys of rows [at, at + m) encoded: one integer key column straight
  * (the common case, no per-row switch), else row by row. */
 static void encode_chunk(const agg_layout *L, const cohort_column *keys, int64_t at, int m, unsigned char *kb)
@@ -466,19 +528,34 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
     int st = COHORT_OK;
     for (int64_t at = 0; at < rows && st == COHORT_OK; at += CHUNK) {
         int m = rows - at < CHUNK ? (int)(rows - at) : CHUNK;
-        /* Room for every row of the chunk being new, at load <= 1/2. */
-        while (st == COHORT_OK && 2 * (t->size + (size_t)m) > t->cap)
-            st = grow(ctx, t);
+        encode_chunk(L, keys, at, m, kb);
+        st = choose_mode(ctx, t, kb, m);
+        if (st == COHORT_OK && t->direct) {
+            for (int i = 0; i < m; i++) {
+                unsigned char *s = t->slots + (dense_key(L, kb + (size_t)i * 8) - t->base) * L->R;
+                if (!slot_used(t, s)) {
+                    cohort__agg_init_record(L, s, kb + (size_t)i * 8);
+                    t->size++;
+                }
+                put_i(s, 8, get_i(s, 8) + 1);
+                slot[i] = s;
+            }
+        } else {
+            /* Room for every row of the chunk being new, at load <= 1/2. */
+            while (st == COHORT_OK && 2 * (t->size + (size_t)m) > t->cap)
+                st = grow(ctx, t);
+            if (st != COHORT_OK)
+                break;
+            /* Hashes first, each slot's line prefetched at once: the
+             * misses of the whole chunk overlap instead of queueing. */
+            for (int i = 0; i < m; i++) {
+                h[i] = hash_key(L, kb + (size_t)i * L->kw);
+                __builtin_prefetch(t->slots + ((size_t)h[i] & (t->cap - 1)) * L->R, 1);
+            }
+            find_slots(t, kb, h, m, slot);
+        }
         if (st != COHORT_OK)
             break;
-        /* Keys and hashes first, each slot's line prefetched at once: the
-         * misses of the whole chunk overlap instead of queueing. */
-        encode_chunk(L, keys, at, m, kb);
-        for (int i = 0; i < m; i++) {
-            h[i] = hash_key(L, kb + (size_t)i * L->kw);
-            __builtin_prefetch(t->slots + ((size_t)h[i] & (t->cap - 1)) * L->R, 1);
-        }
-        find_slots(t, kb, h, m, slot);
         for (int j = 0; j < L->nvals; j++) { /* value by value: one conversion per chunk */
             const agg_value *v = &L->v[j];
             if (v->is_float) {

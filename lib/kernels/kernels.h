@@ -198,6 +198,8 @@ typedef struct agg_table {
     const agg_layout *L;
     unsigned char *slots; /* cap records; a free slot has count 0 */
     size_t cap, size;
+    bool direct;          /* a small key range: slot = key − base, no hashing */
+    uint64_t base;
 } agg_table;
 void cohort__aggtab_init(agg_table *t, const agg_layout *L);
 void cohort__aggtab_free(cohort_ctx *ctx, agg_table *t);
