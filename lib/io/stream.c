@@ -58,14 +58,19 @@ int cohort_stream_open_inputs(cohort_ctx *ctx, cohort_input **ins, int nin, size
         s->block_rows = block_bytes / row_bytes > 0 ? (int64_t)(block_bytes / row_bytes) : 1;
         if (s->block_rows > s->count)
             s->block_rows = s->count > 0 ? s->count : 1; /* no buffer larger than the partition */
-        s->bytes = (size_t)s->block_rows * row_bytes;
+        /* Each column's buffer starts 64-byte aligned, whatever the widths
+         * before it (an int16 column must not misalign a float one). */
+        s->bytes = 0;
+        for (int k = 0; k < nin; k++)
+            s->bytes += (size_t)cohort_input_ncols(ins[k]) *
+                        (((size_t)s->block_rows * cohort_input_width(ins[k]) + 63) / 64 * 64);
         unsigned char *mem = NULL;
         st = cohort__alloc(ctx, s->bytes, "stream block", (void **)&mem);
         for (int k = 0, j = 0; st == COHORT_OK && k < nin; k++)
             for (int c = 0; c < cohort_input_ncols(ins[k]); c++, j++) {
                 size_t w = cohort_input_width(ins[k]);
                 s->cols[j] = (cohort_column){cohort_input_column_name(ins[k], c), cohort_input_type(ins[k]), w, 0, mem};
-                mem += (size_t)s->block_rows * w;
+                mem += ((size_t)s->block_rows * w + 63) / 64 * 64;
             }
     }
     int64_t agreed[1] = {s && s->count > 0 ? -((s->count + s->block_rows - 1) / s->block_rows) : 0};
