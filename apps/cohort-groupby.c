@@ -96,7 +96,9 @@ static void add_cell(text *t, const cohort_column *c, int64_t i, cli_format f)
     default: { /* a string, NUL-padded */
         const char *s = p;
         size_t n = strnlen(s, c->width);
-        bool quote = f == CLI_FORMAT_JSON || (f == CLI_FORMAT_CSV && strcspn(s, ",\"\n") < n);
+        bool quote = f == CLI_FORMAT_JSON;
+        for (size_t k = 0; f == CLI_FORMAT_CSV && k < n; k++) /* not strcspn: no NUL after a full-width string */
+            quote |= s[k] == ',' || s[k] == '"' || s[k] == '\n';
         if (quote)
             add(t, "\"");
         for (size_t k = 0; k < n; k++) {
