@@ -572,7 +572,9 @@ typedef struct cohort_groupby_options {
  * Collective; @nkeys, the options and the source's columns equal on every
  * rank.  Memory per rank: about 3 × (groups on this rank) × record bytes
  * (8 + 8 per key word + about 8–40 per value and aggregate, 544 per
- * reproducible sum) plus the source's blocks, whatever the number of rows.
+ * reproducible sum; records up to 64 bytes are padded to a power of two),
+ * at least 2^16 records while the keys span a small range (indexed
+ * directly), plus the source's blocks, whatever the number of rows.
  */
 int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_groupby_options *opts,
                    cohort_table **out);
