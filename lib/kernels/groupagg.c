@@ -306,42 +306,11 @@ static inline unsigned char *probe(const agg_table *t, const unsigned char *key,
     }
 }
 
-/* Double the table (or make the first one). */
-static int grow(cohort_ctx *ctx, agg_table *t)
+/* Move every group into a new hash table of @cap slots (a power of two);
+ * a direct table becomes a hash table. */
+static int rehash(cohort_ctx *ctx, agg_table *t, size_t cap)
 {
     const agg_layout *L = t->L;
-    size_t cap = t->cap ? 2 * t->cap : 1024;
-    unsigned char *slots = NULL;
-    int st = cohort__calloc(ctx, cap * L->R, "group-by hash table", (void **)&slots);
-    if (st != COHORT_OK)
-        return st;
-    agg_table next = *t;
-    next.slots = slots, next.cap = cap;
-    for (size_t i = 0; i < t->cap; i++) {
-        const unsigned char *s = t->slots + i * L->R;
-        if (slot_used(t, s))
-            memcpy(probe(&next, s, hash_key(L, s)), s, L->R);
-    }
-    cohort__free(ctx, t->slots, t->cap * L->R);
-    *t = next;
-    return COHORT_OK;
-}
-
-/* A key as an integer that counts up by one: the word right-aligned. */
-static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
-{
-    uint64_t w;
-    memcpy(&w, key, 8);
-    return L->kbytes >= 8 ? w : w >> (64 - 8 * L->kbytes);
-}
-
-/* Direct mode ends: every group into a hash table with room for @more. */
-static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
-{
-    const agg_layout *L = t->L;
-    size_t cap = 1024;
-    while (2 * (t->size + more) > cap)
-        cap *= 2;
     unsigned char *slots = NULL;
     int st = cohort__calloc(ctx, cap * L->R, "group-by hash table", (void **)&slots);
     if (st != COHORT_OK)
@@ -356,6 +325,26 @@ static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
     cohort__free(ctx, t->slots, t->cap * L->R);
     *t = next;
     return COHORT_OK;
+}
+
+/* Double the table (or make the first one). */
+static int grow(cohort_ctx *ctx, agg_table *t) { return rehash(ctx, t, t->cap ? 2 * t->cap : 1024); }
+
+/* A key as an integer that counts up by one: the word right-aligned. */
+static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
+{
+    uint64_t w;
+    memcpy(&w, key, 8);
+    return L->kbytes >= 8 ? w : w >> (64 - 8 * L->kbytes);
+}
+
+/* Direct mode ends: every group into a hash table with room for @more. */
+static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
+{
+    size_t cap = 1024;
+    while (2 * (t->size + more) > cap)
+        cap *= 2;
+    return rehash(ctx, t, cap);
 }
 
 /* Direct mode: keep it (or start it) when the chunk's keys fit the range;
