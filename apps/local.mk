@@ -6,6 +6,7 @@ apps_libcli_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 APP_CPP = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 APP_LIBS = apps/libcli.la lib/libcohort.la $(HDF5_LIBS) -lm
 
+COHORT_APP_NAMES = cohort-gen cohort-info cohort-sort cohort-hist cohort-quantile cohort-stats cohort-groupby
 bin_PROGRAMS += apps/cohort-gen apps/cohort-info apps/cohort-sort apps/cohort-hist apps/cohort-quantile apps/cohort-stats apps/cohort-groupby
 apps_cohort_gen_SOURCES = apps/cohort-gen.c
 apps_cohort_gen_CPPFLAGS = $(APP_CPP)

@@ -123,6 +123,13 @@ typedef struct cohort_ctx cohort_ctx;
 int cohort_ctx_create(MPI_Comm comm, cohort_ctx **ctx);
 
 /**
+ * cohort_ctx_create() for Fortran, whose communicators are integer handles
+ * (`use mpi` or mpi_f08's MPI_Comm%MPI_VAL): bind it through iso_c_binding
+ * with the handle passed by value.  See examples/moments.f90.  Collective.
+ */
+int cohort_ctx_create_fortran(MPI_Fint comm, cohort_ctx **ctx);
+
+/**
  * Free a context and set *ctx to NULL; accepts NULL and a pointer to NULL.
  * Collective over the context's communicator (it frees the duplicate).
  */

@@ -39,6 +39,11 @@ int cohort_ctx_create(MPI_Comm comm, cohort_ctx **ctx_out)
     return COHORT_OK;
 }
 
+int cohort_ctx_create_fortran(MPI_Fint comm, cohort_ctx **ctx_out)
+{
+    return cohort_ctx_create(MPI_Comm_f2c(comm), ctx_out);
+}
+
 void cohort_ctx_destroy(cohort_ctx **ctx)
 {
     if (ctx == NULL || *ctx == NULL)
