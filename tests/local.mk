@@ -1,6 +1,6 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
 EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py tests/test_stats_app.py tests/test_groupby_app.py \
-	tests/test_slurm.py tests/slurm-cluster
+	tests/test_slurm.py tests/slurm-cluster tests/test_man.py
 
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = $(PY_RUNNER)
@@ -97,6 +97,8 @@ AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SR
 TESTS += tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py tests/test_stats_app.py tests/test_groupby_app.py
 # The sbatch scripts of examples/slurm on a real single-node Slurm (root only).
 TESTS += tests/test_slurm.py
+# The man pages against --help and the headers.
+TESTS += tests/test_man.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:
