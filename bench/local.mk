@@ -24,3 +24,9 @@ bench_bench_groupby_SOURCES = bench/bench_groupby.c
 bench_bench_groupby_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 bench_bench_groupby_LDADD = lib/libcohort.la $(HDF5_LIBS)
 EXTRA_DIST += bench/groupby.sh bench/pandas_groupby.py bench/duckdb_groupby.mjs
+# The whole report: every benchmark with its baselines, tables and plots
+# into bench/report (bench/report.sh --quick for a smoke run).
+EXTRA_DIST += bench/report.sh bench/report.py
+bench: all
+	$(SHELL) $(srcdir)/bench/report.sh
+.PHONY: bench
