@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """bench/report.py LOGDIR — the benchmark report from the logs bench/report.sh
 wrote (read.log, sort.log, hist.log, stats.log, groupby.log): LOGDIR/results.md
-(one Markdown table per benchmark: every implementation's time and
+(a summary, then one Markdown table per benchmark: every implementation's time and
 throughput on the same data in the same run, and Cohort's ratio to the best
 baseline) and, through gnuplot, LOGDIR/<benchmark>.png (throughput against
 the baselines) and LOGDIR/<benchmark>-scaling.png (Cohort's speed-up with
-ranks).
+ranks), and LOGDIR/summary.md (the summary alone, for the README).
 
 Standard library only; gnuplot is optional (no plots without it)."""
 import collections
@@ -65,6 +65,7 @@ def parse(bench, path):
             data = "%s, %s x %s" % (op, kv["rows"], kv["cols"])
         else:
             data = "%s keys, %s rows" % (header, kv["rows"])
+        impl = re.sub(r"\(([^)]*)\)", lambda m: "(%s)" % m.group(1).replace("_", " "), impl)
         rows.append(Row(bench, data, impl, int(kv["ranks"]), float(kv["time"].rstrip("s")),
                         float(kv["rate"]), unit))
     return rows
@@ -83,6 +84,19 @@ md = ["# Cohort benchmark report", "", meta, "",
       "of wall time, best of the repeats.  **vs best baseline**: Cohort's throughput over the best "
       "competitor's on that data (any rank count; DuckDB uses its own threads); references (cat, "
       "OpenBLAS dsyrk alone) are limits, not competitors.  Raw logs beside this file.", ""]
+# The summary: per data set, Cohort's best against the best baseline.
+summary = ["| benchmark | data | Cohort (ranks) | best baseline | Cohort / baseline |", "|---|---|---:|---:|---:|"]
+for b in benches:
+    for d in dict.fromkeys(r.data for r in results[b]):
+        rows = [r for r in results[b] if r.data == d and r.unit != "GFLOP/s"]
+        mine = [r for r in rows if ours(r.impl) and "whole program" not in r.impl]
+        theirs = [r for r in rows if not ours(r.impl) and r.impl not in REFERENCES]
+        if mine and theirs:
+            m, t = max(mine, key=lambda r: r.rate), max(theirs, key=lambda r: r.rate)
+            summary.append("| %s | %s | %g %s, %s (%d) | %g, %s (%d) | **%.2fx** |" % (
+                b, d, m.rate, m.unit, m.impl, m.ranks, t.rate, t.impl, t.ranks, m.rate / t.rate))
+open(os.path.join(out, "summary.md"), "w").write("\n".join([meta, ""] + summary) + "\n")
+md += ["## Summary", ""] + summary + [""]
 for b in benches:
     rows = results[b]
     md += ["## " + TITLES[b], "", "| data | implementation | ranks | time (s) | throughput | vs best baseline |",
