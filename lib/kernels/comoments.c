@@ -55,15 +55,17 @@ static void fold_means(int d, double *st, double wb, const double *hi_b, const d
 
 typedef double v4d __attribute__((vector_size(32)));
 
-/* x := (x − k) sqrt(w); returns Σ w (x − k) and *s2 = Σ w (x − k)², in
- * four lanes (so that it pipelines). */
-static inline __attribute__((always_inline)) double shift(double *x, const double *w, int64_t n, double k, double *s2)
+/* out := (in − k) sqrt(w) (in may be out); returns Σ w (in − k) and *s2 =
+ * Σ w (in − k)², in four lanes (so that it pipelines).  Reading the
+ * source here, rather than copying it first, saves a pass over the block. */
+static inline __attribute__((always_inline)) double shift(const double *in, double *out, const double *w, int64_t n,
+                                                          double k, double *s2)
 {
     v4d a1 = {0, 0, 0, 0}, a2 = a1, vk = {k, k, k, k};
     int64_t i = 0;
     for (; i + 4 <= n; i += 4) {
         v4d v, u;
-        memcpy(&v, x + i, sizeof v);
+        memcpy(&v, in + i, sizeof v);
         v -= vk;
         if (w) {
             memcpy(&u, w + i, sizeof u);
@@ -74,13 +76,13 @@ static inline __attribute__((always_inline)) double shift(double *x, const doubl
             a1 += v;
         }
         a2 += v * v;
-        memcpy(x + i, &v, sizeof v);
+        memcpy(out + i, &v, sizeof v);
     }
     double t1 = 0, t2 = 0;
     for (; i < n; i++) {
-        double v = x[i] - k;
+        double v = in[i] - k;
         t1 += (w ? w[i] : 1) * v;
-        x[i] = v = w ? v * sqrt(w[i]) : v;
+        out[i] = v = w ? v * sqrt(w[i]) : v;
         t2 += v * v;
     }
     *s2 = ((a2[0] + a2[1]) + (a2[2] + a2[3])) + t2;
@@ -99,7 +101,7 @@ static double recentre(double *x, const double *w, int64_t n, double m)
     return acc;
 }
 
-/* The NaN check of cohort__keep_complete: Σ x, NaN when some x is. */
+/* The NaN check of cohort__keep_complete: Σ x · 0, NaN when some x is NaN or infinite. */
 static inline __attribute__((always_inline)) double nan_sum(const double *x, int64_t n)
 {
     v4d acc = {0, 0, 0, 0};
@@ -115,10 +117,11 @@ static inline __attribute__((always_inline)) double nan_sum(const double *x, int
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + tail;
 }
 
-COHORT_SIMD_CLONES void cohort__comoments_add(int d, double *st, double *D, int64_t B, const double *w, double *work)
+COHORT_SIMD_CLONES bool cohort__comoments_add(int d, double *st, const double *const *cols, double *D, int64_t B,
+                                               const double *w, double *work, bool strict)
 {
     if (B == 0)
-        return;
+        return true;
     double *hi = st + 2, *lo = st + 2 + d, *C = st + 2 + 2 * d;
     double *K = work, *blo = work + d, *delta = work + 2 * d, *s = work + 3 * d;
     double W = 0;
@@ -136,8 +139,10 @@ COHORT_SIMD_CLONES void cohort__comoments_add(int d, double *st, double *D, int6
      * that at most about 10 bits are lost to cancellation either way. */
     for (int j = 0; j < d; j++) {
         double *x = D + (size_t)j * (size_t)B, s2;
-        K[j] = st[1] > 0 && isfinite(hi[j]) ? hi[j] : (isfinite(x[0]) ? x[0] : 0);
-        s[j] = shift(x, w, B, K[j], &s2);
+        K[j] = st[1] > 0 && isfinite(hi[j]) ? hi[j] : (isfinite(cols[j][0]) ? cols[j][0] : 0);
+        s[j] = shift(cols[j], x, w, B, K[j], &s2);
+        if (strict && !(isfinite(s[j]) && isfinite(s2)))
+            return false; /* a NaN or an infinity somewhere: the caller sorts the rows out */
         blo[j] = 0;
         double mean_part = W > 0 ? s[j] * (s[j] / W) : 0;
         if (W > 0 && !(mean_part <= 1024 * (s2 - mean_part)) && mean_part != 0) {
@@ -162,6 +167,7 @@ COHORT_SIMD_CLONES void cohort__comoments_add(int d, double *st, double *D, int6
     }
     fold_means(d, st, W, K, blo);
     set_rows(st, get_rows(st) + B);
+    return true;
 }
 
 void cohort__comoments_merge(int d, double *left, const double *right)

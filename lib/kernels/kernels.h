@@ -13,7 +13,15 @@
 
 #include "../core/internal.h"
 
+#include <math.h>
 #include <string.h>
+
+/* The rounding error of t = s + x, exactly (Neumaier's step): a
+ * compensated sum keeps the errors' sum beside the sum. */
+static inline double cohort__sum_error(double s, double x, double t)
+{
+    return fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+}
 
 typedef struct rec_layout {
     size_t R;     /* bytes per record */
@@ -54,6 +62,9 @@ void cohort__keys_decode(const cohort_column *like, bool descending, const void 
 
 /* Rows [at, at + n) of a numeric column as doubles. */
 void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, double *out);
+/* Rows [at, at + n) of an integer column widened to 64 bits (a uint64
+ * column's bits unchanged: read them back as uint64_t). */
+void cohort__column_to_int64(const cohort_column *c, int64_t at, int64_t n, int64_t *out);
 
 /* ---- radix_sort.c -------------------------------------------------------- */
 
@@ -147,9 +158,14 @@ void cohort__moments_merge(cohort_moments *a, const cohort_moments *b);
 int64_t cohort__comoments_size(int d);
 void cohort__comoments_init(int d, double *st);
 int64_t cohort__comoments_rows(const double *st);
-/* Take the @B complete rows of @D (B × d, column-major; overwritten),
- * weighted by @w (NULL or B weights >= 0); @work holds 4 d doubles. */
-void cohort__comoments_add(int d, double *st, double *D, int64_t B, const double *w, double *work);
+/* Take @B rows whose column j is @cols[j] (B doubles; may be D's own
+ * column j, D + j B), weighted by @w (NULL or B weights >= 0); @D (B × d,
+ * column-major) receives the shifted block, @work holds 4 d doubles.  With
+ * @strict, a block with a NaN or an infinity anywhere is refused (returns
+ * false, adds nothing): the caller then drops the incomplete rows
+ * (cohort__keep_complete) and adds the rest with @strict false. */
+bool cohort__comoments_add(int d, double *st, const double *const *cols, double *D, int64_t B, const double *w,
+                           double *work, bool strict);
 /* left := the state of left's rows then right's. */
 void cohort__comoments_merge(int d, double *left, const double *right);
 /* The symmetric d × d matrix of co-moments divided by @denom, row-major. */

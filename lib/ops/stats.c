@@ -78,6 +78,7 @@ int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_
     layout L = {d, moments, (flags & COHORT_STATS_MATRIX) != 0};
     int64_t n = state_size(&L), SB = cohort__sub_block_rows(d);
     double *state = NULL, *D = NULL, *w = NULL, *work = NULL;
+    const double **xs = NULL; /* each column of the sub-block: the source's own float64, or converted into D */
     int64_t *idx = NULL;
     cohort_moments *mom = NULL;
     cohort_stats *s = calloc(1, sizeof *s);
@@ -88,11 +89,13 @@ int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_
     if (st == COHORT_OK)
         st = cohort__alloc(ctx, (size_t)(SB * d) * sizeof *D, "statistics block", (void **)&D);
     if (st == COHORT_OK)
-        st = cohort__alloc(ctx, (size_t)SB * (sizeof *w + sizeof *idx) + 4 * (size_t)d * sizeof *work,
+        st = cohort__alloc(ctx, (size_t)SB * (sizeof *w + sizeof *idx) + 4 * (size_t)d * sizeof *work +
+                                    (size_t)d * sizeof *xs,
                            "statistics scratch", (void **)&w);
     if (st == COHORT_OK) {
         idx = (int64_t *)(w + SB);
         work = (double *)(idx + SB);
+        xs = (const double **)(work + 4 * d);
         mom = s->cols;
         for (int j = 0; j < d; j++)
             cohort__moments_init(&mom[j]);
@@ -134,16 +137,23 @@ int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_
             }
             for (int j = 0; j < d; j++) {
                 double *x = D + (size_t)j * (size_t)B;
-                if (cm || cols[j].type != COHORT_DOUBLE) /* else straight from the source */
+                if (cols[j].type != COHORT_DOUBLE)
                     cohort__column_to_double(&cols[j], at, B, x);
-                else
+                else /* straight from the source */
                     x = (double *)cols[j].data + at;
                 if (moments)
                     cohort__moments_add(&mom[j], x, weighted ? w : NULL, B);
+                xs[j] = x;
             }
-            if (cm) {
+            /* The matrix takes complete rows only: a block with a NaN (rare)
+             * is copied again, and its incomplete rows dropped. */
+            if (cm && !cohort__comoments_add(d, cm, xs, D, B, weighted ? w : NULL, work, true)) {
+                for (int j = 0; j < d; j++)
+                    cohort__column_to_double(&cols[j], at, B, D + (size_t)j * (size_t)B);
                 int64_t k = cohort__keep_complete(d, D, B, weighted ? w : NULL, idx);
-                cohort__comoments_add(d, cm, D, k, weighted ? w : NULL, work);
+                for (int j = 0; j < d; j++)
+                    xs[j] = D + (size_t)j * (size_t)k;
+                cohort__comoments_add(d, cm, xs, D, k, weighted ? w : NULL, work, false);
             }
         }
     }
