@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,4 +338,62 @@ void cli_print_double(FILE *f, double v, cli_format fmt)
         }
         fputs(buf, f);
     }
+}
+
+int cli_open_inputs(cli *c, const char *const *refs, int n, cohort_input **ins, char *text, size_t size)
+{
+    int st = COHORT_OK;
+    text[0] = '\0';
+    for (int k = 0; st == COHORT_OK && k < n; k++) {
+        st = cohort_input_open(c->ctx, refs[k], &ins[k]);
+        size_t used = strlen(text);
+        snprintf(text + used, size - used, "%s%s", k ? " " : "", refs[k]);
+    }
+    return st;
+}
+
+void cli_close_inputs(cohort_input **ins, int n)
+{
+    for (int k = 0; k < n; k++)
+        cohort_input_close(&ins[k]);
+}
+
+/* The temporary file of the output being written, for the signal handler:
+ * written before it is armed, read only while armed. */
+static char guarded_path[4200];
+static volatile sig_atomic_t guard_armed;
+
+static void unlink_and_die(int sig)
+{
+    if (guard_armed)
+        unlink(guarded_path); /* async-signal-safe; every rank tries, one succeeds */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+int cli_output_open(cli *c, const char *file, const char *inputs, cohort_output **out)
+{
+    int st = cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, out);
+    const char *tmp = st == COHORT_OK ? cohort_output_temporary(*out) : NULL;
+    if (tmp && strlen(tmp) < sizeof guarded_path) {
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+        memcpy(guarded_path, tmp, strlen(tmp) + 1);
+        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+            struct sigaction sa = {0}, old;
+            sa.sa_handler = unlink_and_die;
+            sigemptyset(&sa.sa_mask);
+            /* Leave a signal the program was started ignoring (nohup) ignored. */
+            if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+                sigaction(sigs[i], &sa, NULL);
+        }
+        guard_armed = 1;
+    }
+    return st;
+}
+
+int cli_output_close(cli *c, cohort_output **out, bool commit)
+{
+    int st = cohort_output_close(c->ctx, out, commit);
+    guard_armed = 0; /* renamed or removed: nothing left to guard */
+    return st;
 }

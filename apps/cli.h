@@ -95,6 +95,22 @@ bool cli_doubles(cli *c, const char *opt, const char *s, double **out, int *n);
 /* A reference "FILE:/path" for output: splits the file and the object path. */
 bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size);
 
+/*
+ * cohort_output_open/close with the output's temporary file guarded: while
+ * it is open, SIGTERM, SIGINT and SIGHUP (Slurm's time limit, scancel,
+ * Ctrl-C) unlink it before the program dies of the signal, so that a
+ * killed run leaves nothing behind, not even a hidden temporary file.
+ */
+int cli_output_open(cli *c, const char *file, const char *inputs, cohort_output **out);
+int cli_output_close(cli *c, cohort_output **out, bool commit);
+
+/* Open the inputs @refs[0..n) into @ins (zeroed by the caller), stopping at
+ * the first failure; collective.  @text receives the references, space-
+ * separated, for the outputs' provenance.  Returns a cohort status (the
+ * error is in c's context).  cli_close_inputs closes every opened one. */
+int cli_open_inputs(cli *c, const char *const *refs, int n, cohort_input **ins, char *text, size_t size);
+void cli_close_inputs(cohort_input **ins, int n);
+
 /* Print a double for JSON/CSV: shortest text that reads back exactly;
  * NaN and infinities as JSON null / "nan", "inf". */
 void cli_print_double(FILE *f, double v, cli_format fmt);

@@ -204,7 +204,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: error: out of memory for a block of %lld rows\n", c.prog, (long long)brows);
         return cli_finish(&c, CLI_EXIT_MEMORY);
     }
-    st = cohort_output_open(c.ctx, file, c.output_mode, c.command_line, "", &out);
+    st = cli_output_open(&c, file, "", &out);
     for (int ds = 0; st == COHORT_OK && ds < ndsets; ds++) {
         char dpath[4200];
         if (table)
@@ -228,7 +228,7 @@ int main(int argc, char **argv)
         st = st == COHORT_OK ? st2 : st;
     }
     code = cli_fail(&c, st, true);
-    int st2 = cohort_output_close(c.ctx, &out, st == COHORT_OK);
+    int st2 = cli_output_close(&c, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(&c, st2, true);
     if (code == CLI_EXIT_OK && c.rank == 0)

@@ -219,7 +219,7 @@ static int print_result(cli *c, const cohort_table *tab, int64_t groups)
 static int write_hdf5(cli *c, const cohort_table *tab, const char *file, const char *group, const char *inputs)
 {
     cohort_output *out = NULL;
-    int st = cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, &out);
+    int st = cli_output_open(c, file, inputs, &out);
     for (int j = 0; st == COHORT_OK && j < cohort_table_ncolumns(tab); j++) {
         cohort_column col = cohort_table_column(tab, j);
         char path[4400];
@@ -227,7 +227,7 @@ static int write_hdf5(cli *c, const cohort_table *tab, const char *file, const c
         st = cohort_output_write(c->ctx, out, path, &col, 1, NULL);
     }
     int code = cli_fail(c, st, true);
-    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
+    int st2 = cli_output_close(c, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(c, st2, true);
     return code;
@@ -289,16 +289,13 @@ int main(int argc, char **argv)
 
     /* Open the inputs; the keys' columns come first in the stream. */
     cohort_input *ins[2 * MAX_INPUTS] = {0};
-    int st = COHORT_OK, nopen = 0, nkeycols = 0;
-    char inputs_text[16384] = "";
-    for (int k = 0; st == COHORT_OK && k < nk + nv; k++) {
-        const char *ref = k < nk ? keys[k] : values[k - nk];
-        st = cohort_input_open(c.ctx, ref, &ins[k]);
-        nopen += st == COHORT_OK;
-        snprintf(inputs_text + strlen(inputs_text), sizeof inputs_text - strlen(inputs_text), "%s%s", k ? " " : "", ref);
-        if (st == COHORT_OK && k < nk)
-            nkeycols += cohort_input_ncols(ins[k]);
-    }
+    const char *refs[2 * MAX_INPUTS];
+    memcpy(refs, keys, (size_t)nk * sizeof *refs);
+    memcpy(refs + nk, values, (size_t)nv * sizeof *refs);
+    char inputs_text[16384];
+    int st = cli_open_inputs(&c, refs, nk + nv, ins, inputs_text, sizeof inputs_text), nkeycols = 0;
+    for (int k = 0; st == COHORT_OK && k < nk; k++)
+        nkeycols += cohort_input_ncols(ins[k]);
     code = cli_fail(&c, st, false);
     cohort_stream *stream = NULL;
     cohort_table *tab = NULL;
@@ -322,7 +319,6 @@ int main(int argc, char **argv)
         code = print_result(&c, tab, groups);
     cohort_table_destroy(&tab);
     cohort_stream_close(&stream);
-    for (int k = 0; k < nopen; k++)
-        cohort_input_close(&ins[k]);
+    cli_close_inputs(ins, nk + nv);
     return cli_finish(&c, code);
 }

@@ -146,7 +146,7 @@ static void print_json(const cohort_hist *h)
 static int write_hdf5(cli *c, const cohort_hist *h, const char *file, const char *group, const char *inputs)
 {
     cohort_output *out = NULL;
-    int st = cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, &out);
+    int st = cli_output_open(c, file, inputs, &out);
     char path[4200];
     int64_t mine = c->rank == 0 ? 1 : 0; /* rank 0 writes, the others take part with nothing */
     /* counts: 1-D, or 2-D as a table of nbins[0] rows; higher dimensions flattened in C order */
@@ -185,7 +185,7 @@ static int write_hdf5(cli *c, const cohort_hist *h, const char *file, const char
     if (st == COHORT_OK && h->ndim > 2)
         st = cohort_output_write_attr(c->ctx, out, group, "shape", COHORT_INT64, 0, h->ndim, h->nbins);
     int code = cli_fail(c, st, true);
-    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
+    int st2 = cli_output_close(c, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(c, st2, true);
     free(cols);
@@ -266,18 +266,16 @@ int main(int argc, char **argv)
 
     /* Open the inputs; their columns are the dimensions. */
     cohort_input *ins[COHORT_HIST_MAXDIM + 1] = {0};
-    int st = COHORT_OK, ndim = 0, nopen = 0;
-    char inputs_text[8192] = "";
-    for (int k = 0; st == COHORT_OK && k < nin + (weights ? 1 : 0); k++) {
-        const char *ref = k < nin ? inputs[k] : weights;
-        st = cohort_input_open(c.ctx, ref, &ins[k]);
-        nopen += st == COHORT_OK;
-        snprintf(inputs_text + strlen(inputs_text), sizeof inputs_text - strlen(inputs_text), "%s%s", k ? " " : "", ref);
-        if (st == COHORT_OK && k < nin)
-            ndim += cohort_input_ncols(ins[k]);
-        if (st == COHORT_OK && k == nin && cohort_input_ncols(ins[k]) != 1)
-            code = cli_usage(&c, "--weights %s: one column expected", weights);
-    }
+    const char *refs[COHORT_HIST_MAXDIM + 1];
+    memcpy(refs, inputs, (size_t)nin * sizeof *refs);
+    refs[nin] = weights;
+    int nall = nin + (weights ? 1 : 0), ndim = 0;
+    char inputs_text[8192];
+    int st = cli_open_inputs(&c, refs, nall, ins, inputs_text, sizeof inputs_text);
+    for (int k = 0; st == COHORT_OK && k < nin; k++)
+        ndim += cohort_input_ncols(ins[k]);
+    if (st == COHORT_OK && weights && cohort_input_ncols(ins[nin]) != 1)
+        code = cli_usage(&c, "--weights %s: one column expected", weights);
     if (st != COHORT_OK)
         code = cli_fail(&c, st, false);
     if (code == CLI_EXIT_OK && ndim > COHORT_HIST_MAXDIM)
@@ -300,7 +298,7 @@ int main(int argc, char **argv)
     cohort_stream *stream = NULL;
     cohort_hist *h = NULL;
     if (code == CLI_EXIT_OK) {
-        st = cohort_stream_open_inputs(c.ctx, ins, nin + (weights ? 1 : 0), 0, &stream);
+        st = cohort_stream_open_inputs(c.ctx, ins, nall, 0, &stream);
         cohort_source src;
         if (st == COHORT_OK) {
             cohort_stream_source(stream, &src);
@@ -320,8 +318,7 @@ int main(int argc, char **argv)
     }
     cohort_hist_destroy(&h);
     cohort_stream_close(&stream);
-    for (int k = 0; k < nopen; k++)
-        cohort_input_close(&ins[k]);
+    cli_close_inputs(ins, nall);
     free(bins);
     for (int d = 0; d < nedges; d++)
         free(edges[d]);

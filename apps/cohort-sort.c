@@ -150,7 +150,7 @@ int main(int argc, char **argv)
             strcat(strcat(inputs, " "), with[j]);
         cohort_output *out = NULL;
         cohort_write_options wo = {.gzip_level = (int)gzip};
-        st = cohort_output_open(c.ctx, file, c.output_mode, c.command_line, inputs, &out);
+        st = cli_output_open(&c, file, inputs, &out);
         if (st == COHORT_OK)
             st = cohort_output_write(c.ctx, out, path, &k, 1, &wo);
         for (int j = 0, at = 0; st == COHORT_OK && j < nwith; at += wcols[j], j++) {
@@ -163,7 +163,7 @@ int main(int argc, char **argv)
             st = cohort_output_write(c.ctx, out, dpath, &ic, 1, &wo);
         }
         code = cli_fail(&c, st, true);
-        int st2 = cohort_output_close(c.ctx, &out, st == COHORT_OK);
+        int st2 = cli_output_close(&c, &out, st == COHORT_OK);
         if (code == CLI_EXIT_OK && st2 != COHORT_OK)
             code = cli_fail(&c, st2, true);
         if (code == CLI_EXIT_OK && c.rank == 0)

@@ -219,7 +219,7 @@ static int put(cli *c, cohort_output *out, const char *group, const char *name, 
 static int write_hdf5(cli *c, const job *j, const char *file, const char *group, const char *inputs)
 {
     cohort_output *out = NULL;
-    int st = cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, &out);
+    int st = cli_output_open(c, file, inputs, &out);
     int d = j->d;
     size_t width = 1;
     for (int k = 0; k < d; k++)
@@ -291,7 +291,7 @@ static int write_hdf5(cli *c, const job *j, const char *file, const char *group,
             st = put(c, out, sub, "components", COHORT_DOUBLE, p->components, p->k, p->d);
     }
     int code = cli_fail(c, st, true);
-    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
+    int st2 = cli_output_close(c, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(c, st2, true);
     free(names), free(v), free(iv);
@@ -363,19 +363,21 @@ int main(int argc, char **argv)
         return cli_finish(&c, CLI_EXIT_USAGE);
 
     /* Open everything: the inputs, the target, the weights. */
-    int nall = nin + (target ? 1 : 0) + (weights ? 1 : 0), nopen = 0, st = COHORT_OK;
+    int nall = nin + (target ? 1 : 0) + (weights ? 1 : 0);
     cohort_input *ins[MAX_INPUTS + 2] = {0};
-    char inputs_text[16384] = "";
-    for (int k = 0; st == COHORT_OK && k < nall; k++) {
-        const char *ref = k < nin ? inputs[k] : k == nin && target ? target : weights;
-        st = cohort_input_open(c.ctx, ref, &ins[k]);
-        nopen += st == COHORT_OK;
-        snprintf(inputs_text + strlen(inputs_text), sizeof inputs_text - strlen(inputs_text), "%s%s", k ? " " : "", ref);
-        if (st == COHORT_OK && k < nin)
+    const char *refs[MAX_INPUTS + 2];
+    memcpy(refs, inputs, (size_t)nin * sizeof *refs);
+    if (target)
+        refs[nin] = target;
+    if (weights)
+        refs[nall - 1] = weights;
+    char inputs_text[16384];
+    int st = cli_open_inputs(&c, refs, nall, ins, inputs_text, sizeof inputs_text);
+    for (int k = 0; st == COHORT_OK && k < nall; k++)
+        if (k < nin)
             j.d += cohort_input_ncols(ins[k]);
-        else if (st == COHORT_OK && cohort_input_ncols(ins[k]) != 1 && code == CLI_EXIT_OK)
-            code = cli_usage(&c, "%s: one column expected", ref);
-    }
+        else if (cohort_input_ncols(ins[k]) != 1 && code == CLI_EXIT_OK)
+            code = cli_usage(&c, "%s: one column expected", refs[k]);
     if (st != COHORT_OK)
         code = cli_fail(&c, st, false);
     if (code == CLI_EXIT_OK && j.pca_k > j.d)
@@ -447,7 +449,6 @@ int main(int argc, char **argv)
     cohort_pca_destroy(&j.pca);
     cohort_regression_destroy(&j.reg);
     free(j.cols), free(j.covm), free(j.corrm), free(j.names);
-    for (int k = 0; k < nopen; k++)
-        cohort_input_close(&ins[k]);
+    cli_close_inputs(ins, nall);
     return cli_finish(&c, code);
 }

@@ -244,6 +244,15 @@ typedef struct cohort_output cohort_output;
 int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mode, const char *command_line,
                        const char *inputs, cohort_output **out);
 
+/**
+ * The hidden temporary file the output is written to until
+ * cohort_output_close() renames it (the same name on every rank; valid
+ * until then).  For a program's signal handler: unlinking it when SIGTERM
+ * arrives (a job's time limit) leaves no trace of a killed run; the library
+ * itself installs no handler.  Not collective.
+ */
+const char *cohort_output_temporary(const cohort_output *out);
+
 /** Dataset creation options for cohort_output_write(). */
 typedef struct cohort_write_options {
     int64_t chunk_rows; /**< 0: contiguous (unless gzip); else chunked with this many rows per chunk */

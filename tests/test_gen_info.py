@@ -138,7 +138,23 @@ os.killpg(p.pid, signal.SIGKILL)
 p.wait()
 check(not os.path.exists(os.path.join(tmp, "killed.h5")), "a killed run left a file under the final name")
 for f in glob.glob(os.path.join(tmp, ".killed.h5.cohort-*")):
-    os.unlink(f)  # what a killed job leaves: a hidden temporary
+    os.unlink(f)  # what SIGKILL leaves: a hidden temporary
+
+# SIGTERM (a time limit, scancel) and SIGINT (Ctrl-C) to mpirun, which passes
+# it on: the ranks remove the temporary file before they die.
+for sig in (signal.SIGTERM, signal.SIGINT):
+    p = subprocess.Popen([MPIEXEC, "-n", "2", os.path.join(BUILD, "apps", "cohort-gen"), "--output",
+                          "term.h5:/x", "--rows", "2e9", "--block-rows", "100000", "--no-progress"],
+                         cwd=tmp, env=env(2), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.time() + 60
+    while not glob.glob(os.path.join(tmp, ".term.h5.cohort-*")) and time.time() < end:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    p.send_signal(sig)
+    p.wait(timeout=60)
+    time.sleep(0.5)
+    check(not os.path.exists(os.path.join(tmp, "term.h5")) and not glob.glob(os.path.join(tmp, ".term.h5.cohort-*")),
+          "signal %d: the run left %s" % (sig, os.listdir(tmp)))
 
 # --help and --version
 r = run("cohort-gen", ["--help"], np_=1)

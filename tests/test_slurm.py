@@ -6,7 +6,7 @@ outputs checked against numpy and pandas: every program's script under
 `srun --mpi=pmix`, one under `mpirun` inside the allocation, the pipeline,
 a chain with more ranks than rows (through job dependencies), and a job
 killed by its time limit in the middle of writing, which must leave nothing
-under the output's final name.
+behind: no file under the output's final name, no temporary file.
 
 Needs root and Slurm's packages; without them it is skipped (exit 77),
 except under CI=true, where that is a failure."""
@@ -283,5 +283,7 @@ check(states[killed] == "TIMEOUT", "the time-limited job ended %s, not TIMEOUT:\
 check(saw_partial, "the time-limited job was not seen writing its temporary file")
 check(not os.path.exists(os.path.join(killed_dir, "big.h5")),
       "a job killed at its time limit left a file under the output's final name")
+check(not glob.glob(os.path.join(killed_dir, ".big.h5.cohort-*.tmp")),
+      "a job killed at its time limit left its temporary file (SIGTERM should remove it)")
 print("Slurm jobs checked in %.0f s" % (time.time() - t0))
 finish()

@@ -34,6 +34,8 @@ struct cohort_output {
     hid_t fid;
 };
 
+const char *cohort_output_temporary(const cohort_output *out) { return out ? out->tmp_path : NULL; }
+
 /* Copy @from to a new file @to (rank 0, for append mode). */
 static int copy_file(cohort_ctx *ctx, const char *from, const char *to)
 {

@@ -235,7 +235,7 @@ void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned cha
             } else { /* Neumaier over the two sums, then the corrections */
                 double s = get_d(a, v->sum), x = get_d(b, v->sum), t = s + x;
                 double c = get_d(a, v->sum + 8) + get_d(b, v->sum + 8);
-                c += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+                c += cohort__sum_error(s, x, t);
                 put_d(a, v->sum, t), put_d(a, v->sum + 8, c);
             }
         }
@@ -435,7 +435,7 @@ static void take_values(const agg_layout *L, const agg_value *v, unsigned char *
                 bool ok = x == x;
                 x = ok ? x : 0;
                 double t = s + x;
-                c += fabs(s) >= fabs(x) ? (s - t) + x : (x - t) + s;
+                c += cohort__sum_error(s, x, t);
                 put_d(r, v->sum, t), put_d(r, v->sum + 8, c);
                 put_i(r, v->nn, get_i(r, v->nn) + ok);
             }
@@ -547,20 +547,10 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
             break;
         for (int j = 0; j < L->nvals; j++) { /* value by value: one conversion per chunk */
             const agg_value *v = &L->v[j];
-            if (v->is_float) {
+            if (v->is_float)
                 cohort__column_to_double(&vals[j], at, m, xd);
-            } else {
-                const unsigned char *p = (const unsigned char *)vals[j].data + (size_t)at * vals[j].width;
-                switch (v->type) {
-                case COHORT_INT8: for (int i = 0; i < m; i++) xi[i] = ((const int8_t *)p)[i]; break;
-                case COHORT_INT16: for (int i = 0; i < m; i++) xi[i] = ((const int16_t *)p)[i]; break;
-                case COHORT_INT32: for (int i = 0; i < m; i++) xi[i] = ((const int32_t *)p)[i]; break;
-                case COHORT_UINT8: for (int i = 0; i < m; i++) xi[i] = ((const uint8_t *)p)[i]; break;
-                case COHORT_UINT16: for (int i = 0; i < m; i++) xi[i] = ((const uint16_t *)p)[i]; break;
-                case COHORT_UINT32: for (int i = 0; i < m; i++) xi[i] = ((const uint32_t *)p)[i]; break;
-                default: memcpy(xi, p, (size_t)m * 8); break;
-                }
-            }
+            else
+                cohort__column_to_int64(&vals[j], at, m, xi);
             take_values(L, v, slot, xd, xi, m, first_pos + at, overflow);
         }
     }

@@ -186,3 +186,22 @@ void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, dou
 #undef CONV
 }
 
+
+void cohort__column_to_int64(const cohort_column *c, int64_t at, int64_t n, int64_t *out)
+{
+    const void *p = (const char *)c->data + (size_t)at * c->width;
+#define WIDEN(T)                                    \
+    for (int64_t i = 0; i < n; i++)                 \
+        out[i] = (int64_t)((const T *)p)[i];        \
+    break;
+    switch (c->type) {
+    case COHORT_INT8: WIDEN(int8_t)
+    case COHORT_INT16: WIDEN(int16_t)
+    case COHORT_INT32: WIDEN(int32_t)
+    case COHORT_UINT8: WIDEN(uint8_t)
+    case COHORT_UINT16: WIDEN(uint16_t)
+    case COHORT_UINT32: WIDEN(uint32_t)
+    default: memcpy(out, p, (size_t)n * sizeof *out); break; /* int64, uint64 */
+    }
+#undef WIDEN
+}

@@ -50,7 +50,7 @@ void cohort__moments_merge(cohort_moments *a, const cohort_moments *b)
     a->w = n;
     /* Neumaier: the two compensated sums, then their corrections. */
     double t = a->sum + b->sum;
-    a->sum_c += fabs(a->sum) >= fabs(b->sum) ? (a->sum - t) + b->sum : (b->sum - t) + a->sum;
+    a->sum_c += cohort__sum_error(a->sum, b->sum, t);
     a->sum = t;
     a->sum_c += b->sum_c;
     a->min = b->min < a->min ? b->min : a->min;

@@ -71,30 +71,22 @@ static void range_add(range *r, const cohort_column *c, int64_t n)
                     r->count++;
                 }
         }
-    } else if (cohort_type_is_signed(c->type)) {
-        for (int64_t i = 0; i < n; i++) {
-            int64_t v;
-            switch (c->type) {
-            case COHORT_INT8: v = ((const int8_t *)c->data)[i]; break;
-            case COHORT_INT16: v = ((const int16_t *)c->data)[i]; break;
-            case COHORT_INT32: v = ((const int32_t *)c->data)[i]; break;
-            default: v = ((const int64_t *)c->data)[i]; break;
+    } else { /* integers, exactly: widened a chunk at a time */
+        int64_t buf[CHUNK];
+        bool is_signed = cohort_type_is_signed(c->type);
+        for (int64_t at = 0; at < n; at += CHUNK) {
+            int64_t m = n - at < CHUNK ? n - at : CHUNK;
+            cohort__column_to_int64(c, at, m, buf);
+            for (int64_t i = 0; i < m; i++) {
+                if (is_signed) {
+                    r->imin = buf[i] < r->imin ? buf[i] : r->imin;
+                    r->imax = buf[i] > r->imax ? buf[i] : r->imax;
+                } else {
+                    uint64_t v = (uint64_t)buf[i];
+                    r->umin = v < r->umin ? v : r->umin;
+                    r->umax = v > r->umax ? v : r->umax;
+                }
             }
-            r->imin = v < r->imin ? v : r->imin;
-            r->imax = v > r->imax ? v : r->imax;
-        }
-        r->count += n;
-    } else {
-        for (int64_t i = 0; i < n; i++) {
-            uint64_t v;
-            switch (c->type) {
-            case COHORT_UINT8: v = ((const uint8_t *)c->data)[i]; break;
-            case COHORT_UINT16: v = ((const uint16_t *)c->data)[i]; break;
-            case COHORT_UINT32: v = ((const uint32_t *)c->data)[i]; break;
-            default: v = ((const uint64_t *)c->data)[i]; break;
-            }
-            r->umin = v < r->umin ? v : r->umin;
-            r->umax = v > r->umax ? v : r->umax;
         }
         r->count += n;
     }
@@ -236,7 +228,7 @@ typedef struct kahan {
 static inline void kahan_add(kahan *k, double x)
 {
     double t = k->s + x;
-    k->c += fabs(k->s) >= fabs(x) ? (k->s - t) + x : (x - t) + k->s;
+    k->c += cohort__sum_error(k->s, x, t);
     k->s = t;
 }
 
