@@ -57,7 +57,10 @@ def stop_cluster():
 
 
 import atexit  # noqa: E402  (after tempdir's handler: runs first, before the folder goes)
+import signal  # noqa: E402
 atexit.register(stop_cluster)
+# Killed by a test timeout: exit through atexit, so the daemons stop too.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
 def submit(script, workdir, *sbatch_args, **settings):
