@@ -10,10 +10,12 @@ behind: no file under the output's final name, no temporary file.
 
 Needs root and Slurm's packages; without them it is skipped (exit 77),
 except under CI=true, where that is a failure."""
+import atexit
 import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -56,8 +58,7 @@ def stop_cluster():
     subprocess.run([CLUSTER, "stop", state])
 
 
-import atexit  # noqa: E402  (after tempdir's handler: runs first, before the folder goes)
-import signal  # noqa: E402
+# Registered after tempdir's handler, so it runs first, before the folder goes.
 atexit.register(stop_cluster)
 # Killed by a test timeout: exit through atexit, so the daemons stop too.
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
