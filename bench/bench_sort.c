@@ -80,6 +80,8 @@ int main(int argc, char **argv)
         }
         best = dt < best ? dt : best;
     }
+    if (getenv("COHORT_BENCH_PHASES")) /* where the time went, summed over the repeats */
+        cohort_ctx_report_timings(ctx, stdout);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     long rss = ru.ru_maxrss;

@@ -1,13 +1,15 @@
 /*
  * test_kernels.c — node-local kernels against exact oracles: the exact
  * accumulator (xsum) against 128-bit integer arithmetic, and its
- * independence of order and grouping.
+ * independence of order and grouping; the radix sort against a stable
+ * comparison sort, for every key width, record size and key shape.
  */
 #include "harness.h"
 #include "kernels/kernels.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static double xs(const double *v, int n)
@@ -80,11 +82,79 @@ static void test_xsum_against_int128(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* Key shapes that take the radix sort down each of its paths. */
+static uint64_t shaped_key(int shape, int64_t i, int64_t n, uint64_t seed)
+{
+    uint64_t r = t_rand(seed, (uint64_t)i);
+    switch (shape) {
+    case 0: return r;                                     /* random, every bit */
+    case 1: return r % 16;                                /* few distinct values */
+    case 2: return 42;                                    /* all equal */
+    case 3: return (uint64_t)i * 3;                       /* sorted */
+    case 4: return (uint64_t)(n - i) * 1000;              /* reverse sorted */
+    case 5: return r % (1 + t_rand(seed + 1, (uint64_t)i) % 1000); /* skewed, Zipf-like */
+    case 6: return (r >> 40) << 20 | 0xabcde;             /* constant low digits */
+    case 7: return r % 2 ? 1u << 30 : 7;                  /* two values far apart */
+    default: return i % 2 ? r : r >> 48;                  /* a heavy small bucket beside random keys */
+    }
+}
+
+static int cmp_key_then_index(const void *x, const void *y, void *kw_)
+{
+    size_t kw = *(const size_t *)kw_;
+    uint64_t a = 0, b = 0, ia, ib;
+    memcpy(&a, x, kw), memcpy(&b, y, kw);
+    memcpy(&ia, (const unsigned char *)x + kw, 8), memcpy(&ib, (const unsigned char *)y + kw, 8);
+    return a != b ? (a > b) - (a < b) : (ia > ib) - (ia < ib);
+}
+
+/* Records [key (kw bytes) | input index | padding] sorted by the radix
+ * sort equal, byte for byte, the stable comparison sort's output. */
+static void test_radix_sort_stable(void)
+{
+    static const size_t widths[][2] = {{1, 9}, {2, 10}, {4, 12}, {8, 16}, {8, 24}, {4, 300}, {8, 8}};
+    static const int64_t sizes[] = {0, 1, 2, 23, 24, 25, 100, 4097, 70000, 200000};
+    int bad = 0;
+    for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
+            for (int shape = 0; shape < 9; shape++) {
+                size_t kw = widths[w][0], R = widths[w][1];
+                int64_t n = sizes[z];
+                if (R > 100 && n > 4097)
+                    continue; /* wide records: the small sizes reach every path */
+                unsigned char *a = calloc((size_t)n + 1, R), *tmp = calloc((size_t)n + 1, R),
+                              *want = calloc((size_t)n + 1, R);
+                uint64_t keep = kw == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * kw)) - 1;
+                for (int64_t i = 0; i < n; i++) {
+                    uint64_t k = shaped_key(shape, i, n, w * 100 + z) & keep;
+                    memcpy(a + (size_t)i * R, &k, kw);
+                    if (R >= kw + 8)
+                        memcpy(a + (size_t)i * R + kw, &i, 8);
+                    for (size_t b = kw + 8; b < R; b++)
+                        a[(size_t)i * R + b] = (unsigned char)(i + (int64_t)b);
+                }
+                memcpy(want, a, (size_t)n * R);
+                if (R >= kw + 8)
+                    qsort_r(want, (size_t)n, R, cmp_key_then_index, &kw);
+                else /* bare keys: no index to break ties, and none needed */
+                    qsort_r(want, (size_t)n, R, cmp_key_then_index, &(size_t){8});
+                rec_layout L = {R, kw, false};
+                unsigned char *got = cohort__radix_sort(&L, a, tmp, n);
+                if (got == NULL || memcmp(got, want, (size_t)n * R) != 0) {
+                    if (bad++ < 5)
+                        printf("radix sort differs: kw %zu, R %zu, n %lld, shape %d\n", kw, R, (long long)n, shape);
+                }
+                free(a), free(tmp), free(want);
+            }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 int main(int argc, char **argv)
 {
     static const t_test tests[] = {
         {"exact sums: known cases", test_xsum_known},
         {"exact sums against 128-bit integers, any grouping", test_xsum_against_int128},
+        {"radix sort: stable, every key width, record size and key shape", test_radix_sort_stable},
         {NULL, NULL},
     };
     return t_main(argc, argv, "kernels", tests);

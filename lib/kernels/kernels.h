@@ -68,10 +68,11 @@ void cohort__column_to_int64(const cohort_column *c, int64_t at, int64_t n, int6
 
 /* ---- radix_sort.c -------------------------------------------------------- */
 
-/* Stable LSD radix sort of @n records in @a, using @tmp (n × R bytes) as
+/* Stable radix sort of @n records in @a, using @tmp (n × R bytes) as
  * scratch; digits whose value is the same in every record are skipped.
  * Returns the buffer holding the sorted records (a or tmp), or NULL when
- * the histograms (kw × 2 KiB) cannot be allocated. */
+ * the histograms (560 KiB; 2 KiB per key byte for strings) cannot be
+ * allocated. */
 void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n);
 
 /* ---- merge.c --------------------------------------------------------------- */

@@ -1,14 +1,18 @@
 /*
- * radix_sort.c — stable LSD radix sort of fixed-size records by their
- * encoded key.
+ * radix_sort.c — stable radix sort of fixed-size records by their encoded
+ * key.
  *
  * Integer keys (the encodings of every numeric type) are read as one
- * machine word per record and sorted by 11-bit digits: 64-bit keys take at
- * most 6 passes.  One read pass builds the histograms of every digit; a
- * digit with the same value in every record (the high bits of small
- * integers, all-equal keys) costs nothing.  Records of 8 and 16 bytes get
- * their own scatter loops so that a move is one or two registers.  Byte
- * strings go byte by byte from their last byte.
+ * machine word per record and sorted most significant digit first, out of
+ * place: one pass to main memory splits the records into up to 2^11
+ * buckets by their highest varying bits, then each bucket, in cache, is
+ * split again until its buckets hold a few records, which insertion sort
+ * finishes.  Random 64-bit keys take two scatter passes where least
+ * significant digit first would take one per digit; a digit with the same
+ * value in every record (the high bits of small integers, the duplicates of
+ * a skewed key) costs one read.  Sorted and all-equal input is recognised
+ * in the first read and not moved.  Byte strings go LSD, byte by byte from
+ * their last byte.
  */
 #include "kernels.h"
 
@@ -20,7 +24,10 @@
 static inline uint64_t load_key(const unsigned char *r, size_t kw)
 {
     uint64_t k = 0; /* little-endian: the first kw bytes are the value */
-    memcpy(&k, r, kw);
+    if (kw == 8) /* the common width as one load, not a call to memcpy */
+        memcpy(&k, r, 8);
+    else
+        memcpy(&k, r, kw);
     return k;
 }
 
@@ -54,49 +61,108 @@ static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, siz
 #undef SCATTER
 }
 
-/* LSD passes over bits [0, bits) of @n records in @a (scratch @tmp),
- * skipping digits that are constant here.  @hist has room for the
- * histograms.  Returns where the result is. */
-static unsigned char *lsd(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n, int bits,
-                          int64_t *hist)
+/* Stable insertion sort of a few records, from @src into @dst (which may be
+ * @src itself): a record moves left past strictly greater keys only. */
+static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, size_t R, size_t kw)
 {
-    size_t R = L->R, kw = L->kw;
-    int digits = (bits + DBITS - 1) / DBITS;
-    if (n < 2 || digits == 0)
-        return a;
-    memset(hist, 0, (size_t)digits * NB * sizeof *hist);
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t k = load_key(a + (size_t)i * R, kw);
-        for (int d = 0; d < digits; d++)
-            hist[(size_t)d * NB + ((k >> (d * DBITS)) & (NB - 1))]++;
-    }
-    unsigned char *src = a, *dst = tmp;
-    for (int d = 0; d < digits; d++) {
-        int64_t *pos = hist + (size_t)d * NB, sum = 0;
-        bool constant = false;
-        for (int b = 0; b < NB; b++) {
-            int64_t c = pos[b];
-            constant |= c == n;
-            pos[b] = sum; /* the histogram becomes the bucket starts */
-            sum += c;
+    if (R == 8 && kw == 8) { /* bare keys: words, each placed as it is read */
+        uint64_t *d = (uint64_t *)dst;
+        for (int64_t i = 0; i < m; i++) {
+            uint64_t k;
+            memcpy(&k, src + 8 * (size_t)i, 8);
+            int64_t j = i;
+            for (; j > 0 && d[j - 1] > k; j--)
+                d[j] = d[j - 1];
+            d[j] = k;
         }
-        if (constant)
-            continue;
-        scatter(src, dst, n, R, kw, d * DBITS, NB - 1, pos);
-        unsigned char *t = src;
-        src = dst;
-        dst = t;
+        return;
     }
-    return src;
+    if (src != dst)
+        memcpy(dst, src, (size_t)m * R);
+    unsigned char rec[256];
+    for (int64_t i = 1; i < m; i++) {
+        uint64_t k = load_key(dst + (size_t)i * R, kw);
+        int64_t j = i;
+        while (j > 0 && load_key(dst + (size_t)(j - 1) * R, kw) > k)
+            j--;
+        if (j == i)
+            continue;
+        if (R <= sizeof rec) {
+            memcpy(rec, dst + (size_t)i * R, R);
+            memmove(dst + (size_t)(j + 1) * R, dst + (size_t)j * R, (size_t)(i - j) * R);
+            memcpy(dst + (size_t)j * R, rec, R);
+        } else /* wide records: rotate one step at a time, byte by byte */
+            for (int64_t q = i; q > j; q--)
+                for (size_t b = 0; b < R; b++) {
+                    unsigned char t = dst[(size_t)q * R + b];
+                    dst[(size_t)q * R + b] = dst[(size_t)(q - 1) * R + b];
+                    dst[(size_t)(q - 1) * R + b] = t;
+                }
+    }
 }
 
+enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
+
 /*
- * Integer keys: one most-significant-digit pass splits the records into
- * up to 2^DBITS buckets by their highest varying bits, then each bucket,
- * small enough to stay in cache for typical sizes, is finished by LSD
- * passes.  Only the first pass goes to main memory at random, which is
- * what bounds radix sorting on most machines.
+ * Stable most-significant-digit radix sort of the @m records in @src whose
+ * keys agree above bit @bits.  The result goes to @dst when @to_dst, else
+ * back to @src; the other buffer is scratch.  Each level histograms one
+ * digit (up to 2^DBITS buckets, fewer for small buckets), skips it when
+ * it is the same in every record, else scatters by it (in input order,
+ * so equal keys keep their order) and sorts each bucket on the bits below.
+ * Random keys are finished after two levels with a handful of records per
+ * bucket, where the LSD method would need a pass per digit; heavy
+ * duplicates (Zipf, all equal) run out of varying digits early.
+ * @hist holds (64 / 4 + 1) × (NB + 1) counters: one row per level.
  */
+static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
+                int64_t *hist)
+{
+    while (bits > 0 && m > SMALL) {
+        /* About two records per bucket, between 4 and DBITS bits. */
+        int lg = 63 - __builtin_clzll((uint64_t)m), w = lg - 1 < 4 ? 4 : lg - 1 > DBITS ? DBITS : lg - 1;
+        w = w < bits ? w : bits;
+        int shift = bits - w;
+        uint64_t mask = ((uint64_t)1 << w) - 1;
+        size_t nb = (size_t)1 << w;
+        int64_t *start = hist; /* bucket starts, nb + 1 */
+        memset(start, 0, (nb + 1) * sizeof *start);
+        for (int64_t i = 0; i < m; i++)
+            start[((load_key(src + (size_t)i * R, kw) >> shift) & mask) + 1]++;
+        int64_t largest = 0;
+        for (size_t b = 0; b < nb; b++) {
+            largest = start[b + 1] > largest ? start[b + 1] : largest;
+            start[b + 1] += start[b];
+        }
+        bits = shift;
+        if (largest == m)
+            continue; /* this digit is the same everywhere: on to the next */
+        int64_t *pos = hist + (NB + 1);
+        memcpy(pos, start, nb * sizeof *pos);
+        scatter(src, dst, m, R, kw, shift, mask, pos);
+        unsigned char *out = to_dst ? dst : src;
+        /* Small buckets are sorted by insertion: all at once when every
+         * bucket is small (records never cross a bucket's bounds, so the
+         * pass costs little more than a copy), else one by one. */
+        if (largest <= SMALL) {
+            insertion(dst, out, m, R, kw);
+            return;
+        }
+        for (size_t b = 0; b < nb; b++) {
+            int64_t s = start[b], c = start[b + 1] - s;
+            if (c > SMALL)
+                msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1));
+            else if (c > 0)
+                insertion(dst + (size_t)s * R, out + (size_t)s * R, c, R, kw);
+        }
+        return;
+    }
+    if (m > 1 && bits > 0)
+        insertion(src, to_dst ? dst : src, m, R, kw);
+    else if (to_dst) /* sorted already: one record, or every key equal */
+        memcpy(dst, src, (size_t)m * R);
+}
+
 static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n)
 {
     size_t R = L->R, kw = L->kw;
@@ -111,40 +177,12 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
     uint64_t varying = any ^ all;
     if (varying == 0 || sorted)
         return a; /* already in order (all equal, or sorted input): nothing to move */
-    int high = 63 - __builtin_clzll(varying); /* highest bit that differs */
-    int64_t *hist = malloc((size_t)((64 + DBITS - 1) / DBITS) * NB * sizeof *hist);
+    int bits = 64 - __builtin_clzll(varying); /* keys agree above this bit */
+    /* Two rows of counters per level; a level takes at least 4 bits. */
+    int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
     if (hist == NULL)
         return NULL;
-    if (n < 65536) { /* fits in cache anyway */
-        unsigned char *out = lsd(L, a, tmp, n, high + 1, hist);
-        free(hist);
-        return out;
-    }
-    int top = high + 1 < DBITS ? high + 1 : DBITS, low = high + 1 - top;
-    int64_t *start = hist; /* bucket starts, NB + 1 */
-    memset(start, 0, (NB + 1) * sizeof *start);
-    uint64_t mask = ((uint64_t)1 << top) - 1;
-    for (int64_t i = 0; i < n; i++)
-        start[((load_key(a + (size_t)i * R, kw) >> low) & mask) + 1]++;
-    for (int b = 0; b < NB; b++)
-        start[b + 1] += start[b];
-    int64_t *pos = malloc((NB + 1) * sizeof *pos);
-    if (pos == NULL) {
-        free(hist);
-        return NULL;
-    }
-    memcpy(pos, start, (NB + 1) * sizeof *pos);
-    scatter(a, tmp, n, R, kw, low, mask, pos);
-    /* Finish each bucket; leave every result in tmp. */
-    memcpy(pos, start, (NB + 1) * sizeof *pos); /* hist is reused per bucket below */
-    for (int b = 0; b < NB; b++) {
-        int64_t s = pos[b], m = pos[b + 1] - pos[b];
-        unsigned char *in_tmp = tmp + (size_t)s * R, *in_a = a + (size_t)s * R;
-        unsigned char *res = lsd(L, in_tmp, in_a, m, low, hist);
-        if (res != in_tmp)
-            memcpy(in_tmp, res, (size_t)m * R);
-    }
-    free(pos);
+    msd(a, tmp, n, bits, true, R, kw, hist);
     free(hist);
     return tmp;
 }
