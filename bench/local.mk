@@ -24,6 +24,10 @@ bench_bench_groupby_SOURCES = bench/bench_groupby.c
 bench_bench_groupby_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 bench_bench_groupby_LDADD = lib/libcohort.la $(HDF5_LIBS)
 EXTRA_DIST += bench/groupby.sh bench/pandas_groupby.py bench/duckdb_groupby.mjs
+noinst_PROGRAMS += bench/bench_machine
+bench_bench_machine_SOURCES = bench/bench_machine.c
+# Weak scaling from 1 to 16 ranks (the device machine), with the machine's own ceiling.
+EXTRA_DIST += bench/scaling.sh
 # The whole report: every benchmark with its baselines, tables and plots
 # into bench/report (bench/report.sh --quick for a smoke run).
 EXTRA_DIST += bench/report.sh bench/report.py

@@ -5,13 +5,15 @@
 #   bench/scaling.sh OUTDIR [ROWS_PER_RANK] [RANKS...]     (default 10M; 1 2 4 8 16)
 # Writes OUTDIR/scaling.log (every line the benchmarks print) and
 # OUTDIR/scaling.md (time and efficiency per rank count).  Runs:
+#   the machine's ceiling (bench_machine: a compute-only loop and a triad on every
+#   rank at once: what shared cores and shared memory bandwidth allow),
 #   sort in memory (bench_sort: int64 uniform, Zipf, all equal, sorted; double
 #   uniform), cohort-sort end to end (HDF5 in, HDF5 out), group-by (bench_groupby,
 #   half the rows: 1M groups, 1000 groups, Zipf keys), histogram and exact median
 #   (bench_hist, twice the rows); single-process numpy.sort on one rank's keys as
 #   the reference, and the mpi4py + numpy sample sort where mpi4py runs.
-# COHORT_BIN: a folder holding cohort-gen, cohort-sort, bench_sort, bench_groupby and
-# bench_hist (default: this tree's apps/ and bench/); COHORT_SCRATCH: where the data
+# COHORT_BIN: a folder holding cohort-gen, cohort-sort, bench_machine, bench_sort,
+# bench_groupby and bench_hist (default: this tree's apps/ and bench/); COHORT_SCRATCH: where the data
 # files go (default /dev/shm); COHORT_PYTHON: a python with numpy and h5py.
 # The device machine (../shared/device/README.md) runs it with binaries built here.
 set -u
@@ -25,7 +27,7 @@ log=$out/scaling.log
 bin() { if [ -n "${COHORT_BIN:-}" ]; then echo "$COHORT_BIN/$1"; elif [ -x "$top/apps/$1" ]; then echo "$top/apps/$1"; else echo "$top/bench/$1"; fi; }
 scratch=$(mktemp -d "${COHORT_SCRATCH:-/dev/shm}/cohort-scaling.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_pcompress_base_silence_warning=1
 cores=$(nproc)
 run() { # run NP PROGRAM ARGS...: under mpirun, cores bound while they last, a time limit
     local np=$1 bind=core
@@ -43,13 +45,22 @@ gen() { # gen NP FILE:/path ARGS...
     echo "# $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), $cores cores, $(awk '/^MemTotal:/ {printf "%.0f", $2 / 1048576}' /proc/meminfo) GiB"
 } | tee "$log"
 
-# Sort in memory: every rank generates its rows of the same global data.
+# The machine's own ceiling: a compute-only loop and a memory-bound triad on every rank at once.
+for p in $ranks; do
+    run "$p" "$(bin bench_machine)" | tee -a "$log"
+done
+
+# Sort in memory: every rank generates its rows of the same global data (with
+# the time of each phase for uniform int64 keys).
 for spec in "int64 uniform" "int64 zipf" "int64 constant" "int64 sorted" "double uniform"; do
     for p in $ranks; do
+        if [ "$spec" = "int64 uniform" ]; then export COHORT_BENCH_PHASES=1; else unset COHORT_BENCH_PHASES; fi
         # shellcheck disable=SC2086
-        run "$p" "$(bin bench_sort)" $spec $((p * rows)) 3 | sed 's/^/sort-memory /' | tee -a "$log"
+        run "$p" "$(bin bench_sort)" $spec $((p * rows)) 3 |
+            sed 's/^/sort-memory /' | tee -a "$log"
     done
 done
+unset COHORT_BENCH_PHASES
 
 # End to end: one rank's worth of keys per rank in a file, sorted into another;
 # the mpi4py sample sort beside it where this python's mpi4py runs under this mpirun.
@@ -62,7 +73,7 @@ for p in $ranks; do
     t0=$(date +%s.%N)
     run "$p" "$(bin cohort-sort)" --input "$f:/x" --output "$scratch/sorted.h5:/x" --force --no-progress >/dev/null
     t1=$(date +%s.%N)
-    echo "sort-file cohort-sort(h5->h5) ranks=$p keys=$((p * rows)) time=$(echo "$t1 - $t0" | bc -l | sed 's/^\./0./' | cut -c1-6)s (whole program, MPI start-up and I/O included)" | tee -a "$log"
+    echo "sort-file cohort-sort(h5->h5) ranks=$p keys=$((p * rows)) time=$(awk "BEGIN {printf \"%.3f\", $t1 - $t0}")s (whole program, MPI start-up and I/O included)" | tee -a "$log"
     if [ "$p" = 1 ]; then # the single-process reference on the same keys
         ${COHORT_PYTHON:-python3} - "$f" <<'EOF' 2>&1 | sed 's/^/sort-reference /' | tee -a "$log"
 import sys, time, h5py, numpy as np
@@ -109,6 +120,7 @@ awk -v ranks="$ranks" '
       if ($2 ~ /^cohort_histogram$/) key = $1 " histogram"; if ($2 ~ /^cohort_quantiles$/) key = $1 " median"
       if ($1 ~ /^groupby/) key = $1; if ($1 == "sort-file") key = "sort-file cohort-sort"
       if ($1 == "sort-baseline") key = "sort-baseline mpi4py_samplesort"
+      if ($1 == "machine") key = "machine " $2
       if (!(key in seen)) { seen[key] = 1; order[++n] = key }
       t[key, field("ranks")] = field("time") + 0 }
     END {

@@ -222,16 +222,21 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
             st = COHORT_FAIL(ctx, COHORT_ERR_INTERNAL, "sort: would receive %lld rows for %lld", (long long)got,
                              (long long)n);
         st = cohort__agree(ctx, st);
+        /* Input already in global order (sorted, all equal): every rank
+         * keeps its rows, and nothing is copied or merged. */
+        int stay = st == COHORT_OK && sc[ctx->rank] == n;
         if (st == COHORT_OK)
+            st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, &stay, 1, MPI_INT, MPI_LAND, ctx->comm)));
+        if (st == COHORT_OK && !stay)
             st = cohort_exchange(ctx, sorted, sc, other, rc, R);
         cohort__progress(ctx, "sort", 2, 3);
         double t2 = cohort__now();
-        unsigned char *merged = st == COHORT_OK ? cohort__merge_runs(&L, other, sorted, rc, p) : other;
-        if (merged == NULL) { /* the received runs still hold every row */
-            st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory merging");
-            merged = other;
+        if (st == COHORT_OK && !stay) {
+            unsigned char *merged = cohort__merge_runs(&L, other, sorted, rc, p);
+            if (merged == NULL) /* the received runs still hold every row */
+                st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory merging");
+            sorted = merged ? merged : other;
         }
-        sorted = merged;
         cohort__phase_add(ctx, COHORT_PHASE_MERGE, t2);
         st = cohort__agree(ctx, st);
     }
