@@ -14,7 +14,8 @@
 #   the reference, and the mpi4py + numpy sample sort where mpi4py runs.
 # COHORT_BIN: a folder holding cohort-gen, cohort-sort, bench_machine, bench_sort,
 # bench_groupby and bench_hist (default: this tree's apps/ and bench/); COHORT_SCRATCH: where the data
-# files go (default /dev/shm); COHORT_PYTHON: a python with numpy and h5py.
+# files go (default /dev/shm); COHORT_PYTHON: a python with numpy and h5py;
+# COHORT_SCALING_PARTS: which of "machine sort groupby hist" to run (default all).
 # The device machine (../shared/device/README.md) runs it with binaries built here.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,6 +30,8 @@ scratch=$(mktemp -d "${COHORT_SCRATCH:-/dev/shm}/cohort-scaling.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PMIX_MCA_pcompress_base_silence_warning=1
 cores=$(nproc)
+parts=" ${COHORT_SCALING_PARTS:-machine sort groupby hist} "
+part() { case $parts in *" $1 "*) return 0 ;; esac; return 1; }
 run() { # run NP PROGRAM ARGS...: under mpirun, cores bound while they last, a time limit
     local np=$1 bind=core
     shift
@@ -46,13 +49,13 @@ gen() { # gen NP FILE:/path ARGS...
 } | tee "$log"
 
 # The machine's own ceiling: a compute-only loop and a memory-bound triad on every rank at once.
-for p in $ranks; do
+part machine && for p in $ranks; do
     run "$p" "$(bin bench_machine)" | tee -a "$log"
 done
 
 # Sort in memory: every rank generates its rows of the same global data (with
 # the time of each phase for uniform int64 keys).
-for spec in "int64 uniform" "int64 zipf" "int64 constant" "int64 sorted" "double uniform"; do
+part sort && for spec in "int64 uniform" "int64 zipf" "int64 constant" "int64 sorted" "double uniform"; do
     for p in $ranks; do
         if [ "$spec" = "int64 uniform" ]; then export COHORT_BENCH_PHASES=1; else unset COHORT_BENCH_PHASES; fi
         # shellcheck disable=SC2086
@@ -65,9 +68,9 @@ unset COHORT_BENCH_PHASES
 # End to end: one rank's worth of keys per rank in a file, sorted into another;
 # the mpi4py sample sort beside it where this python's mpi4py runs under this mpirun.
 mpi4py=
-run 2 ${COHORT_PYTHON:-python3} -c 'from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2' >/dev/null 2>&1 && mpi4py=1
-[ -n "$mpi4py" ] || echo "# mpi4py does not run under this mpirun: no sample-sort baseline" | tee -a "$log"
-for p in $ranks; do
+part sort && run 2 ${COHORT_PYTHON:-python3} -c 'from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2' >/dev/null 2>&1 && mpi4py=1
+part sort && [ -z "$mpi4py" ] && echo "# mpi4py does not run under this mpirun: no sample-sort baseline" | tee -a "$log"
+part sort && for p in $ranks; do
     f=$scratch/keys-$p.h5
     gen "$p" "$f:/x" --rows $((p * rows)) --type int64 --dist uniform --min 0 --max 1e15 --seed 1
     t0=$(date +%s.%N)
@@ -93,7 +96,7 @@ EOF
 done
 
 # Group-by: count, sum and mean of a double per int64 key.
-for p in $ranks; do
+part groupby && for p in $ranks; do
     f=$scratch/table-$p.h5
     gen "$p" "$f:/t" --table --rows $((p * rows / 2)) --column k1m:int64:uniform:0:999999 \
         --column k1k:int64:uniform:0:999 --column kzipf:int64:zipf:0:1000000 --column v:double:normal
@@ -104,7 +107,7 @@ for p in $ranks; do
 done
 
 # Histogram (100 bins over the automatic range) and the exact median of doubles.
-for p in $ranks; do
+part hist && for p in $ranks; do
     f=$scratch/values-$p.h5
     gen "$p" "$f:/x" --rows $((p * rows * 2)) --dist normal
     run "$p" "$(bin bench_hist)" "$f:/x" 100 3 | sed 's/^/hist /' | tee -a "$log"
