@@ -30,6 +30,9 @@
 
 #define NONE ((size_t)-1)
 #define CHUNK 256
+#ifndef AHEAD
+#define AHEAD 16 /* rows between a slot's prefetch and its use */
+#endif
 #define DIRECT_SLOTS ((uint64_t)1 << 16) /* a key range this small is indexed directly */
 
 static inline uint64_t mix64(uint64_t z)
@@ -403,6 +406,8 @@ static void find_slots(agg_table *t, const unsigned char *kb, const uint64_t *h,
     size_t mask = t->cap - 1, R = L->R, kw = L->kw;
     unsigned char *slots = t->slots;
     for (int i = 0; i < m; i++) {
+        if (i + AHEAD < m) /* the slot of a row a few ahead: its miss overlaps this row's work */
+            __builtin_prefetch(slots + ((size_t)h[i + AHEAD] & mask) * R, 1);
         const unsigned char *key = kb + (size_t)i * kw;
         size_t j = (size_t)h[i] & mask;
         unsigned char *s;
@@ -535,11 +540,13 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
                 st = grow(ctx, t);
             if (st != COHORT_OK)
                 break;
-            /* Hashes first, each slot's line prefetched at once: the
-             * misses of the whole chunk overlap instead of queueing. */
+            /* Hashes first, the first rows' slots prefetched; find_slots
+             * keeps prefetching AHEAD rows ahead, so that a few misses are
+             * always in flight (as many as the core can track). */
             for (int i = 0; i < m; i++) {
                 h[i] = hash_key(L, kb + (size_t)i * L->kw);
-                __builtin_prefetch(t->slots + ((size_t)h[i] & (t->cap - 1)) * L->R, 1);
+                if (i < AHEAD)
+                    __builtin_prefetch(t->slots + ((size_t)h[i] & (t->cap - 1)) * L->R, 1);
             }
             find_slots(t, kb, h, m, slot);
         }
