@@ -554,11 +554,17 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
             break;
         for (int j = 0; j < L->nvals; j++) { /* value by value: one conversion per chunk */
             const agg_value *v = &L->v[j];
-            if (v->is_float)
+            const double *d = xd; /* 64-bit columns are read in place */
+            const int64_t *w = xi;
+            if (vals[j].type == COHORT_DOUBLE)
+                d = (const double *)vals[j].data + at;
+            else if (vals[j].type == COHORT_INT64)
+                w = (const int64_t *)vals[j].data + at;
+            else if (v->is_float)
                 cohort__column_to_double(&vals[j], at, m, xd);
             else
                 cohort__column_to_int64(&vals[j], at, m, xi);
-            take_values(L, v, slot, xd, xi, m, first_pos + at, overflow);
+            take_values(L, v, slot, d, w, m, first_pos + at, overflow);
         }
     }
     free(kheap);
