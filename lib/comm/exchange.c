@@ -159,13 +159,6 @@ int cohort_exchange(cohort_ctx *ctx, const void *sendbuf, const int64_t *sendcou
         w.req = (MPI_Request *)(w.ints + 4 * p);
     }
 
-    /* Fault the receive buffer in here, a write per page: pages first
-     * touched by MPI's copy from another process (single-copy shared
-     * memory) cost several times more (4x seen on a fresh 64 MB buffer). */
-    if (st == COHORT_OK)
-        for (size_t b = 0; b < rtotal; b += 4096)
-            ((volatile unsigned char *)recvbuf)[b] = 0;
-
     /* One allreduce agrees on the status, on elem_size, and on the path. */
     bool fits = st == COHORT_OK && fits_int(sendcounts, p) && fits_int(recvcounts, p);
     int64_t agreed[3] = {(int64_t)elem_size, -(int64_t)elem_size, fits && !force_pieces && elem_size <= INT_MAX};
