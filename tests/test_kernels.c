@@ -1,8 +1,9 @@
 /*
  * test_kernels.c — node-local kernels against exact oracles: the exact
  * accumulator (xsum) against 128-bit integer arithmetic, and its
- * independence of order and grouping; the radix sort against a stable
- * comparison sort, for every key width, record size and key shape.
+ * independence of order and grouping; the radix sort and the merge of
+ * sorted runs against a stable comparison sort, for every key width,
+ * record size and key shape.
  */
 #include "harness.h"
 #include "kernels/kernels.h"
@@ -149,12 +150,69 @@ static void test_radix_sort_stable(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+static int cmp_bytes_then_index(const void *x, const void *y, void *kw_)
+{
+    size_t kw = *(const size_t *)kw_;
+    int c = memcmp(x, y, kw);
+    uint64_t ia, ib;
+    memcpy(&ia, (const unsigned char *)x + kw, 8), memcpy(&ib, (const unsigned char *)y + kw, 8);
+    return c != 0 ? c : (ia > ib) - (ia < ib);
+}
+
+/* Sorted runs (some empty) merged in one call equal the stable sort of all
+ * their records: equal keys come out in run order. */
+static void test_merge_runs_stable(void)
+{
+    static const size_t layouts[][3] = {{8, 16, 0}, {4, 12, 0}, {8, 8, 0}, {5, 13, 1}, {8, 40, 0}};
+    static const int nruns[] = {1, 2, 3, 4, 5, 7, 16, 17, 40};
+    int bad = 0;
+    for (size_t l = 0; l < sizeof layouts / sizeof *layouts; l++)
+        for (size_t r = 0; r < sizeof nruns / sizeof *nruns; r++)
+            for (int shape = 0; shape < 3; shape++) {
+                size_t kw = layouts[l][0], R = layouts[l][1];
+                bool bytes = layouts[l][2];
+                int k = nruns[r];
+                int64_t counts[40], n = 0;
+                for (int j = 0; j < k; j++) { /* every third run empty, others up to 3000 records */
+                    counts[j] = j % 3 == 1 ? 0 : (int64_t)(t_rand(l * 100 + r, (uint64_t)j) % 3000);
+                    n += counts[j];
+                }
+                unsigned char *a = calloc((size_t)n + 1, R), *tmp = calloc((size_t)n + 1, R),
+                              *want = calloc((size_t)n + 1, R);
+                size_t one = 8, *cw = R >= kw + 8 ? &kw : &one;
+                int (*cmp)(const void *, const void *, void *) = bytes ? cmp_bytes_then_index : cmp_key_then_index;
+                int64_t at = 0;
+                for (int j = 0; j < k; j++) {
+                    for (int64_t i = at; i < at + counts[j]; i++) {
+                        uint64_t key = t_rand(shape * 7 + 1, (uint64_t)i);
+                        key = shape == 0 ? key : shape == 1 ? key % 5 : 3; /* distinct, few, all equal */
+                        memcpy(a + (size_t)i * R, &key, kw);
+                        if (R >= kw + 8)
+                            memcpy(a + (size_t)i * R + kw, &i, 8);
+                    }
+                    qsort_r(a + (size_t)at * R, (size_t)counts[j], R, cmp, cw);
+                    at += counts[j];
+                }
+                memcpy(want, a, (size_t)n * R);
+                qsort_r(want, (size_t)n, R, cmp, cw);
+                rec_layout L = {R, kw, bytes};
+                unsigned char *got = cohort__merge_runs(&L, a, tmp, counts, k);
+                if (got == NULL || memcmp(got, want, (size_t)n * R) != 0) {
+                    if (bad++ < 5)
+                        printf("merge differs: kw %zu, R %zu, %d runs, shape %d\n", kw, R, k, shape);
+                }
+                free(a), free(tmp), free(want);
+            }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 int main(int argc, char **argv)
 {
     static const t_test tests[] = {
         {"exact sums: known cases", test_xsum_known},
         {"exact sums against 128-bit integers, any grouping", test_xsum_against_int128},
         {"radix sort: stable, every key width, record size and key shape", test_radix_sort_stable},
+        {"merge of sorted runs: one pass, stable, empty runs", test_merge_runs_stable},
         {NULL, NULL},
     };
     return t_main(argc, argv, "kernels", tests);
