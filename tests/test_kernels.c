@@ -212,7 +212,7 @@ int main(int argc, char **argv)
         {"exact sums: known cases", test_xsum_known},
         {"exact sums against 128-bit integers, any grouping", test_xsum_against_int128},
         {"radix sort: stable, every key width, record size and key shape", test_radix_sort_stable},
-        {"merge of sorted runs: one pass, stable, empty runs", test_merge_runs_stable},
+        {"merge of sorted runs: stable, 1 to 40 runs, empty runs", test_merge_runs_stable},
         {NULL, NULL},
     };
     return t_main(argc, argv, "kernels", tests);
