@@ -68,7 +68,7 @@ unset COHORT_BENCH_PHASES
 # End to end: one rank's worth of keys per rank in a file, sorted into another;
 # the mpi4py sample sort beside it where this python's mpi4py runs under this mpirun.
 mpi4py=
-part sort && run 2 ${COHORT_PYTHON:-python3} -c 'from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2' >/dev/null 2>&1 && mpi4py=1
+part sort && run 2 "${COHORT_PYTHON:-python3}" -c 'from mpi4py import MPI; assert MPI.COMM_WORLD.Get_size() == 2' >/dev/null 2>&1 && mpi4py=1
 part sort && [ -z "$mpi4py" ] && echo "# mpi4py does not run under this mpirun: no sample-sort baseline" | tee -a "$log"
 part sort && for p in $ranks; do
     f=$scratch/keys-$p.h5
@@ -78,7 +78,7 @@ part sort && for p in $ranks; do
     t1=$(date +%s.%N)
     echo "sort-file cohort-sort(h5->h5) ranks=$p keys=$((p * rows)) time=$(awk "BEGIN {printf \"%.3f\", $t1 - $t0}")s (whole program, MPI start-up and I/O included)" | tee -a "$log"
     if [ "$p" = 1 ]; then # the single-process reference on the same keys
-        ${COHORT_PYTHON:-python3} - "$f" <<'EOF' 2>&1 | sed 's/^/sort-reference /' | tee -a "$log"
+        "${COHORT_PYTHON:-python3}" - "$f" <<'EOF' 2>&1 | sed 's/^/sort-reference /' | tee -a "$log"
 import sys, time, h5py, numpy as np
 x = h5py.File(sys.argv[1], "r")["/x"][...]
 for kind in ("quicksort", "stable"):
@@ -89,7 +89,7 @@ for kind in ("quicksort", "stable"):
 EOF
     fi
     if [ -n "$mpi4py" ]; then # the mpi4py + numpy sample sort on the same keys
-        run "$p" ${COHORT_PYTHON:-python3} "$top/bench/mpi4py_samplesort.py" "$f" /x 3 2>&1 | grep mpi4py_samplesort |
+        run "$p" "${COHORT_PYTHON:-python3}" "$top/bench/mpi4py_samplesort.py" "$f" /x 3 2>&1 | grep mpi4py_samplesort |
             sed 's/^/sort-baseline /' | tee -a "$log"
     fi
     rm -f "$f" "$scratch/sorted.h5"
