@@ -3,7 +3,7 @@
  * accumulator (xsum) against 128-bit integer arithmetic, and its
  * independence of order and grouping; the radix sort and the merge of
  * sorted runs against a stable comparison sort, for every key width,
- * record size and key shape.
+ * record size and key shape; the group-by table's changes of mode.
  */
 #include "harness.h"
 #include "kernels/kernels.h"
@@ -206,6 +206,48 @@ static void test_merge_runs_stable(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* The group-by table on dense integer keys whose first rows span the whole
+ * range: it starts as a hash table, becomes an array indexed by key when
+ * it grows, and a key far outside turns it back into a hash table; every
+ * group's count and sum stay exact throughout. */
+static void test_aggtab_dense_keys(void)
+{
+    enum { N = 100000, OUT = 10 };
+    int64_t *k = malloc((N + OUT) * sizeof *k);
+    double *x = malloc((N + OUT) * sizeof *x);
+    for (int64_t i = 0; i < N; i++)
+        k[i] = i * 7919 % N, x[i] = (double)k[i]; /* a permutation of 0 .. N-1 */
+    cohort_column keys = cohort_column_make("k", COHORT_INT64, N, k), vals = cohort_column_make("x", COHORT_DOUBLE, N, x);
+    agg_layout *L = malloc(sizeof *L);
+    CU_ASSERT_EQUAL_FATAL(cohort__agg_layout(L, &keys, 1, &vals, 1, COHORT_AGG_SUM, false), COHORT_OK);
+    agg_table t;
+    cohort__aggtab_init(&t, L);
+    bool overflow = false;
+    CU_ASSERT_EQUAL(cohort__aggtab_add(T_ctx, &t, &keys, &vals, N, 0, &overflow), COHORT_OK);
+    CU_ASSERT(t.direct); /* a hash table at first (the first rows span 0 .. N-1), then an array */
+    for (int64_t j = 0; j < OUT; j++)
+        k[N + j] = ((int64_t)1 << 40) + j, x[N + j] = (double)k[N + j];
+    keys.count = vals.count = N + OUT;
+    CU_ASSERT_EQUAL(cohort__aggtab_add(T_ctx, &t, &keys, &vals, N + OUT, N, &overflow), COHORT_OK);
+    CU_ASSERT(!t.direct && t.no_direct);
+    int64_t n = cohort__aggtab_compact(&t), bad = 0;
+    CU_ASSERT_EQUAL(n, N + OUT);
+    for (int64_t g = 0; g < n; g++) {
+        const unsigned char *r = t.slots + (size_t)g * L->R;
+        uint64_t w;
+        int64_t count;
+        double sum;
+        memcpy(&w, r, 8), memcpy(&count, r + L->kw, 8), memcpy(&sum, r + L->v[0].sum, 8);
+        int64_t key = (int64_t)(w ^ ((uint64_t)1 << 63)); /* int64 keys are stored with the sign bit flipped */
+        int64_t want = key < N ? 2 : 1;
+        bad += count != want || sum != (double)key * (double)want || (key >= N && key - ((int64_t)1 << 40) >= OUT);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_FALSE(overflow);
+    cohort__aggtab_free(T_ctx, &t);
+    free(L), free(k), free(x);
+}
+
 int main(int argc, char **argv)
 {
     static const t_test tests[] = {
@@ -213,6 +255,7 @@ int main(int argc, char **argv)
         {"exact sums against 128-bit integers, any grouping", test_xsum_against_int128},
         {"radix sort: stable, every key width, record size and key shape", test_radix_sort_stable},
         {"merge of sorted runs: stable, 1 to 40 runs, empty runs", test_merge_runs_stable},
+        {"group-by table: hash, then indexed by dense keys, then hash again", test_aggtab_dense_keys},
         {NULL, NULL},
     };
     return t_main(argc, argv, "kernels", tests);

@@ -19,7 +19,10 @@
  * of the key; a slot is free while its count is 0.  While the keys fit in
  * one word and span a range of less than 2^16 values, the table is an
  * array indexed by key (no hash, no probe: what small dimension keys get);
- * the first key outside the range turns it into a hash table.  Rows are taken in
+ * a hash table about to grow becomes such an array too when the keys seen
+ * span no more than half its new size (dense identifiers: the array is no
+ * larger than the hash table would be).  The first key outside the range
+ * turns it into a hash table for good.  Rows are taken in
  * chunks: keys encoded and hashed first, slots prefetched a few rows ahead,
  * so that the misses of a table larger than the cache overlap.
  */
@@ -281,6 +284,7 @@ void cohort__aggtab_init(agg_table *t, const agg_layout *L)
 {
     memset(t, 0, sizeof *t);
     t->L = L;
+    t->klo = UINT64_MAX;
 }
 
 void cohort__aggtab_free(cohort_ctx *ctx, agg_table *t)
@@ -328,15 +332,42 @@ static int rehash(cohort_ctx *ctx, agg_table *t, size_t cap)
     return COHORT_OK;
 }
 
-/* Double the table (or make the first one). */
-static int grow(cohort_ctx *ctx, agg_table *t) { return rehash(ctx, t, t->cap ? 2 * t->cap : 1024); }
-
 /* A key as an integer that counts up by one: the word right-aligned. */
 static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
 {
     uint64_t w;
     memcpy(&w, key, 8);
     return L->kbytes >= 8 ? w : w >> (64 - 8 * L->kbytes);
+}
+
+/* Move every group into an array of @cap slots indexed by key − base, the
+ * keys seen [klo, khi] centred in it. */
+static int to_direct(cohort_ctx *ctx, agg_table *t, size_t cap)
+{
+    const agg_layout *L = t->L;
+    unsigned char *slots = NULL;
+    int st = cohort__calloc(ctx, cap * L->R, "group-by direct table", (void **)&slots);
+    if (st != COHORT_OK)
+        return st;
+    uint64_t margin = (cap - 1 - (t->khi - t->klo)) / 2;
+    uint64_t base = t->klo > margin ? t->klo - margin : 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        const unsigned char *s = t->slots + i * L->R;
+        if (slot_used(t, s))
+            memcpy(slots + (dense_key(L, s) - base) * L->R, s, L->R);
+    }
+    cohort__free(ctx, t->slots, t->cap * L->R);
+    t->slots = slots, t->cap = cap, t->direct = true, t->base = base;
+    return COHORT_OK;
+}
+
+/* Double the table (or make the first one); dense keys get an array. */
+static int grow(cohort_ctx *ctx, agg_table *t)
+{
+    size_t cap = t->cap ? 2 * t->cap : 1024;
+    if (t->L->word && !t->no_direct && t->klo <= t->khi && t->khi - t->klo < cap / 2)
+        return to_direct(ctx, t, cap);
+    return rehash(ctx, t, cap);
 }
 
 /* Direct mode ends: every group into a hash table with room for @more. */
@@ -353,13 +384,16 @@ static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
 static int choose_mode(cohort_ctx *ctx, agg_table *t, const unsigned char *kb, int m)
 {
     const agg_layout *L = t->L;
-    if (!L->word || (t->cap > 0 && !t->direct))
+    if (!L->word)
         return COHORT_OK;
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < m; i++) {
         uint64_t k = dense_key(L, kb + (size_t)i * 8);
         lo = k < lo ? k : lo, hi = k > hi ? k : hi;
     }
+    t->klo = lo < t->klo ? lo : t->klo, t->khi = hi > t->khi ? hi : t->khi;
+    if (t->cap > 0 && !t->direct)
+        return COHORT_OK;
     if (t->cap == 0) { /* the first chunk decides */
         if (hi - lo >= DIRECT_SLOTS / 2)
             return COHORT_OK;
@@ -370,8 +404,9 @@ static int choose_mode(cohort_ctx *ctx, agg_table *t, const unsigned char *kb, i
         t->base = lo > DIRECT_SLOTS / 4 ? lo - DIRECT_SLOTS / 4 : 0;
         return COHORT_OK;
     }
-    if (lo >= t->base && hi - t->base < DIRECT_SLOTS)
+    if (lo >= t->base && hi - t->base < t->cap)
         return COHORT_OK;
+    t->no_direct = true;
     return to_hash(ctx, t, (size_t)m);
 }
 
@@ -522,7 +557,13 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
         int m = rows - at < CHUNK ? (int)(rows - at) : CHUNK;
         encode_chunk(L, keys, at, m, kb);
         st = choose_mode(ctx, t, kb, m);
-        if (st == COHORT_OK && t->direct) {
+        /* Room for every row of the chunk being new, at load <= 1/2 (a
+         * growing table may become a direct one). */
+        while (st == COHORT_OK && !t->direct && 2 * (t->size + (size_t)m) > t->cap)
+            st = grow(ctx, t);
+        if (st != COHORT_OK)
+            break;
+        if (t->direct) {
             for (int i = 0; i < m; i++) {
                 unsigned char *s = t->slots + (dense_key(L, kb + (size_t)i * 8) - t->base) * L->R;
                 if (!slot_used(t, s)) {
@@ -533,11 +574,6 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
                 slot[i] = s;
             }
         } else {
-            /* Room for every row of the chunk being new, at load <= 1/2. */
-            while (st == COHORT_OK && 2 * (t->size + (size_t)m) > t->cap)
-                st = grow(ctx, t);
-            if (st != COHORT_OK)
-                break;
             /* Hashes first, the first rows' slots prefetched; find_slots
              * keeps prefetching AHEAD rows ahead, so that a few misses are
              * always in flight (as many as the core can track). */

@@ -215,8 +215,10 @@ typedef struct agg_table {
     const agg_layout *L;
     unsigned char *slots; /* cap records; a free slot has count 0 */
     size_t cap, size;
-    bool direct;          /* a small key range: slot = key − base, no hashing */
+    bool direct;          /* a dense key range: slot = key − base, no hashing */
+    bool no_direct;       /* a key fell outside the direct range once: hash for good */
     uint64_t base;
+    uint64_t klo, khi;    /* the range of the keys seen (single-word keys) */
 } agg_table;
 void cohort__aggtab_init(agg_table *t, const agg_layout *L);
 void cohort__aggtab_free(cohort_ctx *ctx, agg_table *t);
