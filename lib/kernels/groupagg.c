@@ -311,27 +311,6 @@ static inline unsigned char *probe(const agg_table *t, const unsigned char *key,
     }
 }
 
-/* Move every group into a new hash table of @cap slots (a power of two);
- * a direct table becomes a hash table. */
-static int rehash(cohort_ctx *ctx, agg_table *t, size_t cap)
-{
-    const agg_layout *L = t->L;
-    unsigned char *slots = NULL;
-    int st = cohort__calloc(ctx, cap * L->R, "group-by hash table", (void **)&slots);
-    if (st != COHORT_OK)
-        return st;
-    agg_table next = *t;
-    next.slots = slots, next.cap = cap, next.direct = false;
-    for (size_t i = 0; i < t->cap; i++) {
-        const unsigned char *s = t->slots + i * L->R;
-        if (slot_used(t, s))
-            memcpy(probe(&next, s, hash_key(L, s)), s, L->R);
-    }
-    cohort__free(ctx, t->slots, t->cap * L->R);
-    *t = next;
-    return COHORT_OK;
-}
-
 /* A key as an integer that counts up by one: the word right-aligned. */
 static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
 {
@@ -340,25 +319,33 @@ static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
     return L->kbytes >= 8 ? w : w >> (64 - 8 * L->kbytes);
 }
 
-/* Move every group into an array of @cap slots indexed by key − base, the
- * keys seen [klo, khi] centred in it. */
-static int to_direct(cohort_ctx *ctx, agg_table *t, size_t cap)
+/* Move every group into a new table of @cap slots: a hash table (cap a
+ * power of two), or with @direct an array indexed by key − @base. */
+static int remake(cohort_ctx *ctx, agg_table *t, size_t cap, bool direct, uint64_t base)
 {
     const agg_layout *L = t->L;
     unsigned char *slots = NULL;
-    int st = cohort__calloc(ctx, cap * L->R, "group-by direct table", (void **)&slots);
+    int st = cohort__calloc(ctx, cap * L->R, direct ? "group-by direct table" : "group-by hash table",
+                            (void **)&slots);
     if (st != COHORT_OK)
         return st;
-    uint64_t margin = (cap - 1 - (t->khi - t->klo)) / 2;
-    uint64_t base = t->klo > margin ? t->klo - margin : 0;
+    agg_table next = *t;
+    next.slots = slots, next.cap = cap, next.direct = direct, next.base = base;
     for (size_t i = 0; i < t->cap; i++) {
         const unsigned char *s = t->slots + i * L->R;
         if (slot_used(t, s))
-            memcpy(slots + (dense_key(L, s) - base) * L->R, s, L->R);
+            memcpy(direct ? slots + (dense_key(L, s) - base) * L->R : probe(&next, s, hash_key(L, s)), s, L->R);
     }
     cohort__free(ctx, t->slots, t->cap * L->R);
-    t->slots = slots, t->cap = cap, t->direct = true, t->base = base;
+    *t = next;
     return COHORT_OK;
+}
+
+/* The keys seen [klo, khi] centred in an array of @cap slots. */
+static int to_direct(cohort_ctx *ctx, agg_table *t, size_t cap)
+{
+    uint64_t margin = (cap - 1 - (t->khi - t->klo)) / 2;
+    return remake(ctx, t, cap, true, t->klo > margin ? t->klo - margin : 0);
 }
 
 /* Double the table (or make the first one); dense keys get an array. */
@@ -367,7 +354,7 @@ static int grow(cohort_ctx *ctx, agg_table *t)
     size_t cap = t->cap ? 2 * t->cap : 1024;
     if (t->L->word && !t->no_direct && t->klo <= t->khi && t->khi - t->klo < cap / 2)
         return to_direct(ctx, t, cap);
-    return rehash(ctx, t, cap);
+    return remake(ctx, t, cap, false, 0);
 }
 
 /* Direct mode ends: every group into a hash table with room for @more. */
@@ -376,7 +363,7 @@ static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
     size_t cap = 1024;
     while (2 * (t->size + more) > cap)
         cap *= 2;
-    return rehash(ctx, t, cap);
+    return remake(ctx, t, cap, false, 0);
 }
 
 /* Direct mode: keep it (or start it) when the chunk's keys fit the range;
@@ -397,12 +384,7 @@ static int choose_mode(cohort_ctx *ctx, agg_table *t, const unsigned char *kb, i
     if (t->cap == 0) { /* the first chunk decides */
         if (hi - lo >= DIRECT_SLOTS / 2)
             return COHORT_OK;
-        int st = cohort__calloc(ctx, DIRECT_SLOTS * L->R, "group-by direct table", (void **)&t->slots);
-        if (st != COHORT_OK)
-            return st;
-        t->cap = DIRECT_SLOTS, t->direct = true;
-        t->base = lo > DIRECT_SLOTS / 4 ? lo - DIRECT_SLOTS / 4 : 0;
-        return COHORT_OK;
+        return remake(ctx, t, DIRECT_SLOTS, true, lo > DIRECT_SLOTS / 4 ? lo - DIRECT_SLOTS / 4 : 0);
     }
     if (lo >= t->base && hi - t->base < t->cap)
         return COHORT_OK;

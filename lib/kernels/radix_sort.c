@@ -113,7 +113,8 @@ enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
  * Random keys are finished after two levels with a handful of records per
  * bucket, where the LSD method would need a pass per digit; heavy
  * duplicates (Zipf, all equal) run out of varying digits early.
- * @hist holds (64 / 4 + 1) × (NB + 1) counters: one row per level.
+ * @hist holds two rows of NB + 1 counters (bucket starts, positions) for
+ * each of up to 64 / 4 + 1 levels.
  */
 static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
                 int64_t *hist)
