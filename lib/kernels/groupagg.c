@@ -341,11 +341,15 @@ static int remake(cohort_ctx *ctx, agg_table *t, size_t cap, bool direct, uint64
     return COHORT_OK;
 }
 
-/* The keys seen [klo, khi] centred in an array of @cap slots. */
-static int to_direct(cohort_ctx *ctx, agg_table *t, size_t cap)
+/* The keys seen [klo, khi] centred in an array with a quarter more room
+ * (keys drawn from a dense range soon show nearly all of it), at most
+ * @most slots. */
+static int to_direct(cohort_ctx *ctx, agg_table *t, size_t most)
 {
-    uint64_t margin = (cap - 1 - (t->khi - t->klo)) / 2;
-    return remake(ctx, t, cap, true, t->klo > margin ? t->klo - margin : 0);
+    uint64_t span = t->khi - t->klo + 1, n = span + span / 4 + 1024;
+    n = n < most ? n : most;
+    uint64_t margin = (n - span) / 2;
+    return remake(ctx, t, (size_t)n, true, t->klo > margin ? t->klo - margin : 0);
 }
 
 /* Double the table (or make the first one); dense keys get an array. */
@@ -546,14 +550,22 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
         if (st != COHORT_OK)
             break;
         if (t->direct) {
+            /* Slots first, then rows, their slots prefetched AHEAD ahead
+             * (an array larger than the cache misses as a hash table does). */
             for (int i = 0; i < m; i++) {
-                unsigned char *s = t->slots + (dense_key(L, kb + (size_t)i * 8) - t->base) * L->R;
+                slot[i] = t->slots + (dense_key(L, kb + (size_t)i * 8) - t->base) * L->R;
+                if (i < AHEAD)
+                    __builtin_prefetch(slot[i], 1);
+            }
+            for (int i = 0; i < m; i++) {
+                if (i + AHEAD < m)
+                    __builtin_prefetch(slot[i + AHEAD], 1);
+                unsigned char *s = slot[i];
                 if (!slot_used(t, s)) {
                     cohort__agg_init_record(L, s, kb + (size_t)i * 8);
                     t->size++;
                 }
                 put_i(s, 8, get_i(s, 8) + 1);
-                slot[i] = s;
             }
         } else {
             /* Hashes first, the first rows' slots prefetched; find_slots
