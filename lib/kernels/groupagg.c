@@ -8,8 +8,9 @@
  * multiple of 8 (compared with memcmp).  Either way records sort by key in
  * lexicographic key order with the sort's record kernels.
  *
- * A value's state holds only what its aggregates need: the non-NaN count;
- * the sum (int64 for integers, overflow detected; Neumaier-compensated for
+ * A value's state holds only what its aggregates need: the count of NaN
+ * values (the non-NaN count is the group's count less it, so a chunk
+ * without NaN costs no count per value); the sum (int64 for integers, overflow detected; Neumaier-compensated for
  * floats, or exact with xsum in the reproducible mode); mean and M2
  * (Welford per row, Chan's merge); min, max; first and last with their
  * row positions (rank << 44 | local row), so that merging in any order
@@ -35,6 +36,7 @@
 #define CHUNK 256
 #define AHEAD 16 /* rows between a slot's prefetch and its use (8 to 32 measured alike) */
 #define DIRECT_SLOTS ((uint64_t)1 << 16) /* a key range this small is indexed directly */
+#define CACHED_BYTES ((size_t)256 << 10) /* groups this few stay in cache: no prefetch */
 
 static inline uint64_t mix64(uint64_t z)
 {
@@ -83,7 +85,7 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
         v->type = vals[j].type;
         v->is_float = cohort_type_is_float(v->type);
         v->is_signed = cohort_type_is_signed(v->type);
-        v->nn = off, off += 8;
+        v->nan = off, off += 8;
         v->sum = v->mean = v->min = v->max = v->first = v->last = NONE;
         if (sum) {
             v->sum = off;
@@ -227,7 +229,6 @@ void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned cha
     put_i(a, L->kw, get_i(a, L->kw) + get_i(b, L->kw));
     for (int j = 0; j < L->nvals; j++) {
         const agg_value *v = &L->v[j];
-        int64_t na = get_i(a, v->nn), nb = get_i(b, v->nn);
         if (v->sum != NONE) {
             if (!v->is_float) {
                 int64_t r;
@@ -254,7 +255,7 @@ void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned cha
                 put_d(a, v->mean + 16, n);
             }
         }
-        put_i(a, v->nn, na + nb);
+        put_i(a, v->nan, get_i(a, v->nan) + get_i(b, v->nan));
         if (v->is_float) {
             if (v->min != NONE && get_d(b, v->min) < get_d(a, v->min))
                 put_d(a, v->min, get_d(b, v->min));
@@ -312,11 +313,13 @@ static inline unsigned char *probe(const agg_table *t, const unsigned char *key,
 }
 
 /* A key as an integer that counts up by one: the word right-aligned. */
+static inline int dense_shift(const agg_layout *L) { return L->kbytes >= 8 ? 0 : 64 - 8 * (int)L->kbytes; }
+
 static inline uint64_t dense_key(const agg_layout *L, const unsigned char *key)
 {
     uint64_t w;
     memcpy(&w, key, 8);
-    return L->kbytes >= 8 ? w : w >> (64 - 8 * L->kbytes);
+    return w >> dense_shift(L);
 }
 
 /* Move every group into a new table of @cap slots: a hash table (cap a
@@ -371,29 +374,34 @@ static int to_hash(cohort_ctx *ctx, agg_table *t, size_t more)
 }
 
 /* Direct mode: keep it (or start it) when the chunk's keys fit the range;
- * leave it when they do not.  Returns a status. */
+ * leave it when they do not.  Returns a status.  The keys' range is tracked
+ * only while it may still decide: in direct mode one compare per key does. */
 static int choose_mode(cohort_ctx *ctx, agg_table *t, const unsigned char *kb, int m)
 {
     const agg_layout *L = t->L;
-    if (!L->word)
+    if (!L->word || t->no_direct)
         return COHORT_OK;
+    const uint64_t *keys = (const uint64_t *)(const void *)kb;
+    const int shift = dense_shift(L);
+    if (t->direct) {
+        const uint64_t base = t->base, cap = t->cap;
+        bool out = false;
+        for (int i = 0; i < m; i++)
+            out |= (keys[i] >> shift) - base >= cap;
+        if (!out)
+            return COHORT_OK;
+        t->no_direct = true;
+        return to_hash(ctx, t, (size_t)m);
+    }
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < m; i++) {
-        uint64_t k = dense_key(L, kb + (size_t)i * 8);
+        uint64_t k = keys[i] >> shift;
         lo = k < lo ? k : lo, hi = k > hi ? k : hi;
     }
     t->klo = lo < t->klo ? lo : t->klo, t->khi = hi > t->khi ? hi : t->khi;
-    if (t->cap > 0 && !t->direct)
-        return COHORT_OK;
-    if (t->cap == 0) { /* the first chunk decides */
-        if (hi - lo >= DIRECT_SLOTS / 2)
-            return COHORT_OK;
+    if (t->cap == 0 && hi - lo < DIRECT_SLOTS / 2) /* the first chunk decides */
         return remake(ctx, t, DIRECT_SLOTS, true, lo > DIRECT_SLOTS / 4 ? lo - DIRECT_SLOTS / 4 : 0);
-    }
-    if (lo >= t->base && hi - t->base < t->cap)
-        return COHORT_OK;
-    t->no_direct = true;
-    return to_hash(ctx, t, (size_t)m);
+    return COHORT_OK;
 }
 
 /* The keys of rows [at, at + m) encoded: one integer key column straight
@@ -446,14 +454,90 @@ static void find_slots(agg_table *t, const unsigned char *kb, const uint64_t *h,
     }
 }
 
+/* Direct mode: each row's slot is its key's; count the row.  Slots first,
+ * then rows, their slots prefetched AHEAD ahead (an array larger than the
+ * cache misses as a hash table does).  The layout is read into locals once:
+ * the stores into records could alias it. */
+static void direct_slots(agg_table *t, const unsigned char *kb, int m, unsigned char **slot)
+{
+    const agg_layout *L = t->L;
+    const size_t R = L->R;
+    const int shift = dense_shift(L);
+    unsigned char *const slots = t->slots;
+    const uint64_t kbase = t->base, *keys = (const uint64_t *)(const void *)kb;
+    size_t fresh = 0;
+    if (t->size * R <= CACHED_BYTES) { /* the groups so far fit in cache: one pass */
+        for (int i = 0; i < m; i++) {
+            unsigned char *s = slots + ((keys[i] >> shift) - kbase) * R;
+            int64_t c = get_i(s, 8);
+            if (c == 0) {
+                cohort__agg_init_record(L, s, kb + (size_t)i * 8);
+                fresh++;
+            }
+            put_i(s, 8, c + 1);
+            slot[i] = s;
+        }
+        t->size += fresh;
+        return;
+    }
+    for (int i = 0; i < m; i++) {
+        slot[i] = slots + ((keys[i] >> shift) - kbase) * R;
+        if (i < AHEAD)
+            __builtin_prefetch(slot[i], 1);
+    }
+    for (int i = 0; i < m; i++) {
+        if (i + AHEAD < m)
+            __builtin_prefetch(slot[i + AHEAD], 1);
+        unsigned char *s = slot[i];
+        int64_t c = get_i(s, 8);
+        if (c == 0) {
+            cohort__agg_init_record(L, s, kb + (size_t)i * 8);
+            fresh++;
+        }
+        put_i(s, 8, c + 1);
+    }
+    t->size += fresh;
+}
+
+/* Whether any of x[0, m) is NaN: two at a time with a vector compare (a
+ * scalar loop costs as much as the sum it would spare). */
+static bool any_nan(const double *x, int m)
+{
+    typedef double v2d __attribute__((vector_size(16)));
+    typedef long long v2l __attribute__((vector_size(16)));
+    v2l acc = {0, 0};
+    int i = 0;
+    for (; i + 2 <= m; i += 2) {
+        v2d v;
+        memcpy(&v, x + i, sizeof v);
+        acc |= v != v;
+    }
+    bool nan = (acc[0] | acc[1]) != 0;
+    for (; i < m; i++)
+        nan |= x[i] != x[i];
+    return nan;
+}
+
 /* Take a chunk of one value column into its groups' states: one loop per
- * kind of state, so that each loop is short and branch-free. */
-static void take_values(const agg_layout *L, const agg_value *v, unsigned char **slot, const double *xd,
+ * kind of state, so that each loop is short and branch-free.  The value's
+ * layout is a local copy: stores into records could alias *@vp, which
+ * would reload every offset on every row. */
+static void take_values(const agg_layout *L, const agg_value *vp, unsigned char **slot, const double *xd,
                         const int64_t *xi, int m, int64_t pos, bool *overflow)
 {
+    const agg_value V = *vp, *v = &V;
+    const bool exact = L->exact;
     if (v->is_float) {
-        if (v->sum != NONE && !L->exact) {
-            for (int i = 0; i < m; i++) { /* NaN adds 0 and is not counted */
+        bool nan = any_nan(xd, m); /* a chunk without NaN (the common case) skips its tests */
+        if (v->sum != NONE && !exact && !nan) {
+            for (int i = 0; i < m; i++) {
+                unsigned char *r = slot[i];
+                double x = xd[i], s = get_d(r, v->sum), c = get_d(r, v->sum + 8), t = s + x;
+                c += cohort__sum_error(s, x, t);
+                put_d(r, v->sum, t), put_d(r, v->sum + 8, c);
+            }
+        } else if (v->sum != NONE && !exact) {
+            for (int i = 0; i < m; i++) { /* NaN adds 0, and is counted apart */
                 unsigned char *r = slot[i];
                 double x = xd[i], s = get_d(r, v->sum), c = get_d(r, v->sum + 8);
                 bool ok = x == x;
@@ -461,28 +545,24 @@ static void take_values(const agg_layout *L, const agg_value *v, unsigned char *
                 double t = s + x;
                 c += cohort__sum_error(s, x, t);
                 put_d(r, v->sum, t), put_d(r, v->sum + 8, c);
-                put_i(r, v->nn, get_i(r, v->nn) + ok);
+                put_i(r, v->nan, get_i(r, v->nan) + !ok);
             }
         } else {
-            for (int i = 0; i < m; i++)
-                put_i(slot[i], v->nn, get_i(slot[i], v->nn) + (xd[i] == xd[i]));
+            for (int i = 0; nan && i < m; i++)
+                put_i(slot[i], v->nan, get_i(slot[i], v->nan) + (xd[i] != xd[i]));
             if (v->sum != NONE) /* exact */
                 for (int i = 0; i < m; i++)
                     if (xd[i] == xd[i])
                         cohort__xsum_add((cohort_xsum *)(void *)(slot[i] + v->sum), xd[i]);
         }
-    } else {
-        for (int i = 0; i < m; i++)
-            put_i(slot[i], v->nn, get_i(slot[i], v->nn) + 1);
-        if (v->sum != NONE) {
-            bool over = false;
-            for (int i = 0; i < m; i++) {
-                int64_t r;
-                over |= __builtin_add_overflow(get_i(slot[i], v->sum), xi[i], &r) | (!v->is_signed && xi[i] < 0);
-                put_i(slot[i], v->sum, r);
-            }
-            *overflow |= over;
+    } else if (v->sum != NONE) {
+        bool over = false;
+        for (int i = 0; i < m; i++) {
+            int64_t r;
+            over |= __builtin_add_overflow(get_i(slot[i], v->sum), xi[i], &r) | (!v->is_signed && xi[i] < 0);
+            put_i(slot[i], v->sum, r);
         }
+        *overflow |= over;
     }
     if (v->mean != NONE) /* Welford, with its own count: a group may recur within the chunk */
         for (int i = 0; i < m; i++) {
@@ -550,23 +630,7 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
         if (st != COHORT_OK)
             break;
         if (t->direct) {
-            /* Slots first, then rows, their slots prefetched AHEAD ahead
-             * (an array larger than the cache misses as a hash table does). */
-            for (int i = 0; i < m; i++) {
-                slot[i] = t->slots + (dense_key(L, kb + (size_t)i * 8) - t->base) * L->R;
-                if (i < AHEAD)
-                    __builtin_prefetch(slot[i], 1);
-            }
-            for (int i = 0; i < m; i++) {
-                if (i + AHEAD < m)
-                    __builtin_prefetch(slot[i + AHEAD], 1);
-                unsigned char *s = slot[i];
-                if (!slot_used(t, s)) {
-                    cohort__agg_init_record(L, s, kb + (size_t)i * 8);
-                    t->size++;
-                }
-                put_i(s, 8, get_i(s, 8) + 1);
-            }
+            direct_slots(t, kb, m, slot);
         } else {
             /* Hashes first, the first rows' slots prefetched; find_slots
              * keeps prefetching AHEAD rows ahead, so that a few misses are

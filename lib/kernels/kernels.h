@@ -182,11 +182,13 @@ int64_t cohort__sub_block_rows(int d);
 #define COHORT_AGG_MAXKEYS 16
 #define COHORT_AGG_MAXVALUES 64
 
-/* Where a value column's state lives in a record (offsets; (size_t)-1: absent). */
+/* Where a value column's state lives in a record (offsets; (size_t)-1: absent).
+ * nan counts the NaN values: the non-NaN count is the record's count less
+ * these, so that a column without NaN costs no count per row. */
 typedef struct agg_value {
     cohort_type type;
     bool is_float, is_signed;
-    size_t nn, sum, mean, min, max, first, last;
+    size_t nan, sum, mean, min, max, first, last;
 } agg_value;
 
 typedef struct agg_layout {

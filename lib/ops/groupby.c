@@ -66,7 +66,9 @@ static void put_result(const agg_layout *L, const agg_value *v, const unsigned c
 {
     int64_t nn, s = 0;
     double d, sum = 0;
-    memcpy(&nn, r + v->nn, 8);
+    int64_t count, nan;
+    memcpy(&count, r + L->kw, 8), memcpy(&nan, r + v->nan, 8);
+    nn = count - nan; /* the values that are not NaN */
     if (v->sum != (size_t)-1) {
         if (!v->is_float)
             memcpy(&s, r + v->sum, 8), sum = (double)s;
