@@ -5,8 +5,9 @@
  * Integer keys (the encodings of every numeric type) are read as one
  * machine word per record and sorted most significant digit first, out of
  * place: one pass to main memory splits the records into up to 2^11
- * buckets by their highest varying bits, then each bucket, in cache, is
- * split again until its buckets hold a few records, which insertion sort
+ * buckets by their highest varying bits (bare keys through a cache line
+ * per bucket, streamed out whole), then each bucket, in cache, is split
+ * again until its buckets hold a record or so, which insertion sort
  * finishes.  Random 64-bit keys take two scatter passes where least
  * significant digit first would take one per digit; a digit with the same
  * value in every record (the high bits of small integers, the duplicates of
@@ -17,9 +18,18 @@
 #include "kernels.h"
 
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-#define DBITS 11
+/* A digit takes about lg of the records it splits, so that its buckets
+ * hold half a record each on average (fewer records for insertion sort to
+ * move, measured best against one or two per bucket), up to TOP_BITS bits
+ * for a pass over memory (one open line per bucket) and DBITS in cache. */
+#define DBITS 13
 #define NB (1 << DBITS)
+#define TOP_BITS 11
+#define IN_CACHE ((size_t)1 << 20) /* bytes of records a level sorts in cache */
 
 static inline uint64_t load_key(const unsigned char *r, size_t kw)
 {
@@ -59,6 +69,53 @@ static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, siz
     else
         SCATTER(memcpy(o, r, R))
 #undef SCATTER
+}
+
+/* scatter() for bare 8-byte keys into many buckets of a 64-byte aligned
+ * @dst: keys gather in a cache line per bucket (@wc, 2^TOP_BITS lines), mirroring
+ * the line of dst they go to, and a full line goes out in one streaming
+ * store.  Storing each key straight to its bucket keeps as many lines open
+ * as there are buckets, more than the core tracks, and every line is first
+ * read from memory to be written (a third of the whole sort, measured).
+ * The partial lines at a bucket's two ends are stored as usual: the next
+ * bucket's keys share them. */
+static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, int shift, uint64_t mask,
+                          const int64_t *start, int64_t *line, uint64_t (*wc)[8])
+{
+    unsigned char fill[1 << TOP_BITS];
+    for (uint64_t b = 0; b <= mask; b++) { /* line[b]: where wc[b][0] goes */
+        fill[b] = (unsigned char)(start[b] & 7);
+        line[b] = start[b] - fill[b];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t k = src[i], b = (k >> shift) & mask;
+        unsigned f = fill[b];
+        wc[b][f] = k;
+        if (++f == 8) {
+            uint64_t *o = dst + line[b];
+            if (line[b] >= start[b]) {
+#ifdef __SSE2__
+                for (int q = 0; q < 8; q += 2)
+                    _mm_stream_si128((__m128i *)(void *)(o + q), _mm_load_si128((const __m128i *)(const void *)&wc[b][q]));
+#else
+                memcpy(o, wc[b], sizeof wc[b]);
+#endif
+            } else { /* the bucket's first line, shared with the bucket before */
+                int64_t lo = start[b] - line[b];
+                memcpy(o + lo, &wc[b][lo], (size_t)(8 - lo) * sizeof(uint64_t));
+            }
+            line[b] += 8, f = 0;
+        }
+        fill[b] = (unsigned char)f;
+    }
+    for (uint64_t b = 0; b <= mask; b++) {
+        int64_t lo = start[b] > line[b] ? start[b] - line[b] : 0;
+        if (fill[b] > lo)
+            memcpy(dst + line[b] + lo, &wc[b][lo], (size_t)(fill[b] - lo) * sizeof(uint64_t));
+    }
+#ifdef __SSE2__
+    _mm_sfence(); /* the streamed lines before anything that follows */
+#endif
 }
 
 /* Stable insertion sort of a few records, from @src into @dst (which may be
@@ -110,18 +167,19 @@ enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
  * digit (up to 2^DBITS buckets, fewer for small buckets), skips it when
  * it is the same in every record, else scatters by it (in input order,
  * so equal keys keep their order) and sorts each bucket on the bits below.
- * Random keys are finished after two levels with a handful of records per
+ * Random keys are finished after two levels with a record or so per
  * bucket, where the LSD method would need a pass per digit; heavy
  * duplicates (Zipf, all equal) run out of varying digits early.
  * @hist holds two rows of NB + 1 counters (bucket starts, positions) for
  * each of up to 64 / 4 + 1 levels.
  */
 static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
-                int64_t *hist)
+                int64_t *hist, uint64_t (*wc)[8])
 {
     while (bits > 0 && m > SMALL) {
-        /* About two records per bucket, between 4 and DBITS bits. */
-        int lg = 63 - __builtin_clzll((uint64_t)m), w = lg - 1 < 4 ? 4 : lg - 1 > DBITS ? DBITS : lg - 1;
+        int most = (size_t)m * R > IN_CACHE ? TOP_BITS : DBITS;
+        int w = 63 - __builtin_clzll((uint64_t)m); /* lg m */
+        w = w < 4 ? 4 : w > most ? most : w;
         w = w < bits ? w : bits;
         int shift = bits - w;
         uint64_t mask = ((uint64_t)1 << w) - 1;
@@ -140,7 +198,12 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
             continue; /* this digit is the same everywhere: on to the next */
         int64_t *pos = hist + (NB + 1);
         memcpy(pos, start, nb * sizeof *pos);
-        scatter(src, dst, m, R, kw, shift, mask, pos);
+        if (wc != NULL && R == 8 && kw == 8 && nb >= 256 && nb <= ((size_t)1 << TOP_BITS) && m >= 64 * (int64_t)nb &&
+            (uintptr_t)dst % 64 == 0)
+            scatter_lines((const uint64_t *)(const void *)src, (uint64_t *)(void *)dst, m, shift, mask, start, pos,
+                          wc);
+        else
+            scatter(src, dst, m, R, kw, shift, mask, pos);
         unsigned char *out = to_dst ? dst : src;
         /* Small buckets are sorted by insertion: all at once when every
          * bucket is small (records never cross a bucket's bounds, so the
@@ -152,7 +215,7 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
         for (size_t b = 0; b < nb; b++) {
             int64_t s = start[b], c = start[b + 1] - s;
             if (c > SMALL)
-                msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1));
+                msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1), wc);
             else if (c > 0)
                 insertion(dst + (size_t)s * R, out + (size_t)s * R, c, R, kw);
         }
@@ -181,9 +244,13 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
     int bits = 64 - __builtin_clzll(varying); /* keys agree above this bit */
     /* Two rows of counters per level; a level takes at least 4 bits. */
     int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
-    if (hist == NULL)
+    uint64_t(*wc)[8] = NULL;
+    if (hist == NULL || (R == 8 && posix_memalign((void **)&wc, 64, ((size_t)1 << TOP_BITS) * sizeof *wc) != 0)) {
+        free(hist);
         return NULL;
-    msd(a, tmp, n, bits, true, R, kw, hist);
+    }
+    msd(a, tmp, n, bits, true, R, kw, hist, wc);
+    free(wc);
     free(hist);
     return tmp;
 }
