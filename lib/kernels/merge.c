@@ -18,6 +18,25 @@ static void merge2(const rec_layout *L, const unsigned char *x, int64_t nx, cons
     if (R == 8 && L->kw == 8 && !L->bytes) { /* bare 64-bit keys: branch-free selection */
         const uint64_t *a = (const uint64_t *)x, *b = (const uint64_t *)y;
         uint64_t *o = (uint64_t *)out;
+        /* From both ends at once: the smallest to the front, the largest to
+         * the back, two independent chains where one waits on each load.
+         * In s steps neither end can take more than s of a run, so with
+         * 2 s <= the shorter run the two never meet and need no bounds
+         * checks; the middle is merged again the same way.  Ties: the front
+         * takes a's key and the back b's, the stable merge's order (equal
+         * bare keys are the same bytes anyway). */
+        int64_t ie = nx - 1, je = ny - 1;
+        uint64_t *oe = o + nx + ny - 1;
+        for (int64_t s; (s = ((ie - i < je - j ? ie - i : je - j) + 1) / 2) >= 16;)
+            for (int64_t t = 0; t < s; t++) { /* selections by mask: a branch would guess wrong half the time */
+                uint64_t x0 = a[i], y0 = b[j], x1 = a[ie], y1 = b[je];
+                uint64_t right = y0 < x0, left = x1 > y1, mr = -right, ml = -left;
+                *o++ = (y0 & mr) | (x0 & ~mr);
+                *oe-- = (x1 & ml) | (y1 & ~ml);
+                j += right, i += 1 - right;
+                ie -= left, je -= 1 - left;
+            }
+        nx = ie + 1, ny = je + 1; /* what is left lies between the two ends */
         while (i < nx && j < ny) {
             bool right = b[j] < a[i];
             *o++ = right ? b[j] : a[i];
