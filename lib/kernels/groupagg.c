@@ -10,8 +10,9 @@
  *
  * A value's state holds only what its aggregates need: the count of NaN
  * values (the non-NaN count is the group's count less it, so a chunk
- * without NaN costs no count per value); the sum (int64 for integers, overflow detected; Neumaier-compensated for
- * floats, or exact with xsum in the reproducible mode); mean and M2
+ * without NaN costs no count per value); the sum (int64 for integers,
+ * overflow detected; Neumaier-compensated for floats, or exact with xsum
+ * in the reproducible mode); mean and M2
  * (Welford per row, Chan's merge); min, max; first and last with their
  * row positions (rank << 44 | local row), so that merging in any order
  * keeps global row order.

@@ -72,9 +72,9 @@ static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, siz
 }
 
 /* scatter() for bare 8-byte keys into many buckets of a 64-byte aligned
- * @dst: keys gather in a cache line per bucket (@wc, 2^TOP_BITS lines), mirroring
- * the line of dst they go to, and a full line goes out in one streaming
- * store.  Storing each key straight to its bucket keeps as many lines open
+ * @dst: keys gather in a cache line per bucket (@wc, 2^TOP_BITS lines),
+ * mirroring the line of dst they go to, and a full line goes out in one
+ * streaming store.  Storing each key straight to its bucket keeps as many lines open
  * as there are buckets, more than the core tracks, and every line is first
  * read from memory to be written (a third of the whole sort, measured).
  * The partial lines at a bucket's two ends are stored as usual: the next
