@@ -174,8 +174,15 @@ enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
  * each of up to 64 / 4 + 1 levels.
  */
 static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
-                int64_t *hist, uint64_t (*wc)[8])
+                int64_t *hist, uint64_t (*wc)[8], unsigned char *near)
 {
+    if (near != NULL && !to_dst && (size_t)m * R <= IN_CACHE) {
+        /* Sorted in cache from here: the other buffer is @near, which stays
+         * in cache, not this bucket's place in dst, whose lines would be
+         * read from memory only to be written and written back unused. */
+        msd(src, near, m, bits, false, R, kw, hist, wc, NULL);
+        return;
+    }
     while (bits > 0 && m > SMALL) {
         int most = (size_t)m * R > IN_CACHE ? TOP_BITS : DBITS;
         int w = 63 - __builtin_clzll((uint64_t)m); /* lg m */
@@ -215,7 +222,8 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
         for (size_t b = 0; b < nb; b++) {
             int64_t s = start[b], c = start[b + 1] - s;
             if (c > SMALL)
-                msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1), wc);
+                msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1), wc,
+                    near);
             else if (c > 0)
                 insertion(dst + (size_t)s * R, out + (size_t)s * R, c, R, kw);
         }
@@ -245,11 +253,14 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
     /* Two rows of counters per level; a level takes at least 4 bits. */
     int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
     uint64_t(*wc)[8] = NULL;
-    if (hist == NULL || (R == 8 && posix_memalign((void **)&wc, 64, ((size_t)1 << TOP_BITS) * sizeof *wc) != 0)) {
-        free(hist);
+    unsigned char *near = (size_t)n * R > IN_CACHE ? malloc(IN_CACHE) : NULL;
+    if (hist == NULL || ((size_t)n * R > IN_CACHE && near == NULL) ||
+        (R == 8 && posix_memalign((void **)&wc, 64, ((size_t)1 << TOP_BITS) * sizeof *wc) != 0)) {
+        free(hist), free(near);
         return NULL;
     }
-    msd(a, tmp, n, bits, true, R, kw, hist, wc);
+    msd(a, tmp, n, bits, true, R, kw, hist, wc, near);
+    free(near);
     free(wc);
     free(hist);
     return tmp;
