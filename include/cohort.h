@@ -392,7 +392,8 @@ typedef struct cohort_sort_options {
  *
  * Collective; key type, payload types and options equal on every rank.
  * Memory per rank: 2 × rows × (key width + payload widths [+ 8 with
- * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p);
+ * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p)
+ * and about 3.3 MiB of the radix sort's histograms and scratch;
  * keys alone (no payload, no index) are sorted in the caller's column plus
  * one buffer of rows × key width.
  * Communication: O(p) per rank and round for the splitters (a few rounds),

@@ -71,8 +71,8 @@ void cohort__column_to_int64(const cohort_column *c, int64_t at, int64_t n, int6
 /* Stable radix sort of @n records in @a, using @tmp (n × R bytes) as
  * scratch; digits whose value is the same in every record are skipped.
  * Returns the buffer holding the sorted records (a or tmp), or NULL when
- * the histograms (560 KiB; 2 KiB per key byte for strings) cannot be
- * allocated. */
+ * its bookkeeping (about 3.3 MiB: histograms and cache-sized scratch; 2 KiB
+ * per key byte for strings) cannot be allocated. */
 void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n);
 
 /* ---- merge.c --------------------------------------------------------------- */
