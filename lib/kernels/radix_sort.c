@@ -171,7 +171,9 @@ enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
  * bucket, where the LSD method would need a pass per digit; heavy
  * duplicates (Zipf, all equal) run out of varying digits early.
  * @hist holds two rows of NB + 1 counters (bucket starts, positions) for
- * each of up to 64 / 4 + 1 levels.
+ * each of up to 64 / 4 + 1 levels; @wc is scatter_lines' cache line per
+ * bucket (NULL: not bare keys); @near, IN_CACHE bytes or NULL, is the
+ * cache-resident scratch for a bucket small enough to be sorted in cache.
  */
 static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
                 int64_t *hist, uint64_t (*wc)[8], unsigned char *near)
