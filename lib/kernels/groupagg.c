@@ -455,6 +455,17 @@ static void find_slots(agg_table *t, const unsigned char *kb, const uint64_t *h,
     }
 }
 
+/* Count a row into its direct slot @s, making the group when the slot is
+ * free (count 0).  Returns whether the group is new. */
+static inline bool count_row(const agg_layout *L, unsigned char *s, const unsigned char *key)
+{
+    int64_t c = get_i(s, 8);
+    if (c == 0)
+        cohort__agg_init_record(L, s, key);
+    put_i(s, 8, c + 1);
+    return c == 0;
+}
+
 /* Direct mode: each row's slot is its key's; count the row.  Slots first,
  * then rows, their slots prefetched AHEAD ahead (an array larger than the
  * cache misses as a hash table does).  The layout is read into locals once:
@@ -469,14 +480,8 @@ static void direct_slots(agg_table *t, const unsigned char *kb, int m, unsigned 
     size_t fresh = 0;
     if (t->size * R <= CACHED_BYTES) { /* the groups so far fit in cache: one pass */
         for (int i = 0; i < m; i++) {
-            unsigned char *s = slots + ((keys[i] >> shift) - kbase) * R;
-            int64_t c = get_i(s, 8);
-            if (c == 0) {
-                cohort__agg_init_record(L, s, kb + (size_t)i * 8);
-                fresh++;
-            }
-            put_i(s, 8, c + 1);
-            slot[i] = s;
+            slot[i] = slots + ((keys[i] >> shift) - kbase) * R;
+            fresh += count_row(L, slot[i], kb + (size_t)i * 8);
         }
         t->size += fresh;
         return;
@@ -489,13 +494,7 @@ static void direct_slots(agg_table *t, const unsigned char *kb, int m, unsigned 
     for (int i = 0; i < m; i++) {
         if (i + AHEAD < m)
             __builtin_prefetch(slot[i + AHEAD], 1);
-        unsigned char *s = slot[i];
-        int64_t c = get_i(s, 8);
-        if (c == 0) {
-            cohort__agg_init_record(L, s, kb + (size_t)i * 8);
-            fresh++;
-        }
-        put_i(s, 8, c + 1);
+        fresh += count_row(L, slot[i], kb + (size_t)i * 8);
     }
     t->size += fresh;
 }
