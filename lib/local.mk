@@ -38,6 +38,7 @@ lib_libcohort_la_SOURCES += \
 	lib/kernels/groupagg.c
 lib_libcohort_la_SOURCES += \
 	lib/kernels/kernels.h \
+	lib/kernels/bins.c \
 	lib/kernels/checksum.c \
 	lib/kernels/comoments.c \
 	lib/kernels/keys.c \

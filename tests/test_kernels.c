@@ -3,7 +3,8 @@
  * accumulator (xsum) against 128-bit integer arithmetic, and its
  * independence of order and grouping; the radix sort and the merge of
  * sorted runs against a stable comparison sort, for every key width,
- * record size and key shape; the group-by table's changes of mode.
+ * record size and key shape; counting into uniform bins against numpy's
+ * rule; the group-by table's changes of mode.
  */
 #include "harness.h"
 #include "kernels/kernels.h"
@@ -210,6 +211,87 @@ static void test_merge_runs_stable(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* numpy.histogram's rule for uniform bins, written out: trunc((v - first)
+ * * norm), then one step either way against the looked-up edges. */
+static int64_t numpy_bin(const double *e, int64_t n, double first, double last, double norm, double v)
+{
+    if (v != v)
+        return -1;
+    if (v < first)
+        return -2;
+    if (v > last)
+        return -3;
+    int64_t b = (int64_t)((v - first) * norm);
+    if (b == n)
+        b--;
+    if (v < e[b])
+        b--;
+    else if (b != n - 1 && v >= e[b + 1])
+        b++;
+    return b;
+}
+
+/* Counting into uniform bins (the vector loop, which computes the edges
+ * rather than loading them, and the scalar one) against numpy's rule, on
+ * values on, just below and just above every edge, NaN, infinities and
+ * values outside the range; unaligned, with ragged tails. */
+static void test_uniform_bins(void)
+{
+    static const struct { int64_t n; double first, last; } cases[] = {
+        {1, 0, 1}, {3, 0.1, 0.7}, {7, -2.5, 3.5}, {10, -2, 3}, {100, -4.75, 5.125}, {1000, 1e15, 1e15 + 977},
+        {49, -1e-300, 3e-300}, {127, -1e300, 1e300}, {4096, 0, 1},
+    };
+    enum { M = 20011 };
+    double *x = malloc((M + 1) * sizeof *x);
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int64_t n = cases[c].n;
+        double first = cases[c].first, last = cases[c].last, step = (last - first) / (double)n;
+        double norm = (double)n / (last - first);
+        double *e = malloc((size_t)(n + 1) * sizeof *e);
+        for (int64_t i = 0; i < n; i++)
+            e[i] = (double)i * step + first; /* numpy.linspace */
+        e[n] = last;
+        for (int bent = 0; bent < 2; bent++) {
+            if (bent) /* edges that are not linspace's: the kernel must look them up */
+                e[(n + 1) / 2] = nextafter(e[(n + 1) / 2], INFINITY);
+            cohort_ubins u;
+            cohort__ubins_init(&u, n, first, last, norm, step, e);
+            CU_ASSERT_EQUAL(u.computable, !bent);
+            for (int64_t i = 0; i < M; i++) {
+                uint64_t r = t_rand(77 + c, (uint64_t)i);
+                double edge = e[(int64_t)(r >> 8) % (n + 1)], f = (double)(r >> 11) * 0x1.0p-53;
+                switch (r % 11) {
+                case 0: x[1 + i] = edge; break;
+                case 1: x[1 + i] = nextafter(edge, -INFINITY); break;
+                case 2: x[1 + i] = nextafter(edge, INFINITY); break;
+                case 3: x[1 + i] = r % 3 == 0 ? NAN : r % 3 == 1 ? INFINITY : -INFINITY; break;
+                case 4: x[1 + i] = first - f * (last - first) - 1e-300; break;
+                case 5: x[1 + i] = last + f * (last - first) + 1e-300; break;
+                default: x[1 + i] = first + f * (last - first); break;
+                }
+            }
+            for (int64_t m = M - 3; m <= M; m++) {
+                int64_t *counts = calloc((size_t)n, sizeof *counts), *want = calloc((size_t)n, sizeof *want);
+                int64_t (*sub)[4] = malloc((size_t)(n + 1) * sizeof *sub);
+                int64_t tally[3] = {0, 0, 0}, want_tally[3] = {0, 0, 0};
+                cohort__ubins_count(&u, x + 1, m, counts, tally, sub);
+                for (int64_t i = 0; i < m; i++) {
+                    int64_t b = numpy_bin(e, n, first, last, norm, x[1 + i]);
+                    if (b < 0)
+                        want_tally[-b - 1]++;
+                    else
+                        want[b]++;
+                }
+                CU_ASSERT(memcmp(counts, want, (size_t)n * sizeof *want) == 0);
+                CU_ASSERT(memcmp(tally, want_tally, sizeof tally) == 0);
+                free(counts), free(want), free(sub);
+            }
+        }
+        free(e);
+    }
+    free(x);
+}
+
 /* The group-by table on dense integer keys whose first rows span the whole
  * range: it starts as a hash table, becomes an array indexed by key when
  * it grows, and a key far outside turns it back into a hash table; every
@@ -259,6 +341,7 @@ int main(int argc, char **argv)
         {"exact sums against 128-bit integers, any grouping", test_xsum_against_int128},
         {"radix sort: stable, every key width, record size and key shape", test_radix_sort_stable},
         {"merge of sorted runs: stable, 1 to 40 runs, empty runs", test_merge_runs_stable},
+        {"uniform bins: numpy's rule, on and beside every edge", test_uniform_bins},
         {"group-by table: hash, then indexed by dense keys, then hash again", test_aggtab_dense_keys},
         {NULL, NULL},
     };

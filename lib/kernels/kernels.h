@@ -66,6 +66,26 @@ void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, dou
  * column's bits unchanged: read them back as uint64_t). */
 void cohort__column_to_int64(const cohort_column *c, int64_t at, int64_t n, int64_t *out);
 
+/* ---- bins.c: counting into uniform bins ----------------------------------- */
+
+/* n uniform bins over [first, last] as numpy.histogram makes them: edges
+ * (n + 1 of them) = linspace(first, last, n + 1), norm = n / (last - first). */
+typedef struct cohort_ubins {
+    int64_t n;
+    double first, last, norm, step; /* step: linspace's (last - first) / n */
+    const double *edges;            /* borrowed */
+    bool computable;                /* edges[i] == i * step + first exactly (set by init) */
+} cohort_ubins;
+
+void cohort__ubins_init(cohort_ubins *u, int64_t n, double first, double last, double norm, double step,
+                        const double *edges);
+
+/* Add the bins of x[0, m) to counts[0, n), and the NaN, below-range and
+ * above-range values to tally[0..2], with numpy's rule (half-open bins, the
+ * last closed).  @sub is scratch of n + 1 rows of four counts. */
+void cohort__ubins_count(const cohort_ubins *u, const double *x, int64_t m, int64_t *counts, int64_t *tally,
+                         int64_t (*sub)[4]);
+
 /* ---- radix_sort.c -------------------------------------------------------- */
 
 /* Stable radix sort of @n records in @a, using @tmp (n × R bytes) as

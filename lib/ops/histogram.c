@@ -36,6 +36,7 @@ typedef struct axis {
     bool f32;             /* arithmetic in float32 */
     double first, last, norm;
     float first32, last32, norm32;
+    cohort_ubins ub;      /* the counting kernel's view of uniform float64 bins */
 } axis;
 
 /* Global min and max of a column's non-NaN values, kept exactly for integers. */
@@ -158,32 +159,6 @@ static inline int64_t uniform_bin32(const axis *a, float x)
     else if (i != a->n - 1 && x >= a->edges32[i + 1])
         i++;
     return i;
-}
-
-/* The common case in one loop: 1-D float64 data, uniform bins, counts.
- * Four interleaved copies of the counts keep runs of equal bins from
- * waiting on each other's increments. */
-static void count_uniform64(const axis *a, const double *x, int64_t n, int64_t *counts, int64_t (*sub)[4],
-                            int64_t *tally)
-{
-    int64_t nan = 0, under = 0, over = 0, nb = a->n;
-    double first = a->first, last = a->last, norm = a->norm;
-    const double *e = a->edges;
-    for (int64_t i = 0; i < n; i++) {
-        double v = x[i];
-        if (!(v >= first && v <= last)) { /* rare: NaN or out of range */
-            nan += v != v, under += v < first, over += v > last;
-            continue;
-        }
-        int64_t b = (int64_t)((v - first) * norm);
-        b -= b == nb;
-        b -= v < e[b];
-        b += (b != nb - 1) & (v >= e[b + 1]);
-        sub[b][i & 3]++;
-    }
-    for (int64_t b = 0; b < nb; b++)
-        counts[b] += sub[b][0] + sub[b][1] + sub[b][2] + sub[b][3];
-    tally[0] += nan, tally[1] += under, tally[2] += over;
 }
 
 /* Bin indices (C order over dimensions) of rows [at, at + m) of a block. */
@@ -372,6 +347,7 @@ static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range 
         a->norm = (double)a->n / (double)int_span;
     else
         a->norm = (double)a->n / (last - first);
+    cohort__ubins_init(&a->ub, a->n, first, last, a->norm, (last - first) / (double)a->n, a->edges);
     if (t == COHORT_FLOAT) { /* numpy bins float32 data in float32 */
         a->f32 = true;
         a->edges32 = malloc(((size_t)a->n + 1) * sizeof *a->edges32);
@@ -458,7 +434,7 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
     bool fast = ndim == 1 && !weighted && ax[0].uniform && !ax[0].f32 && types[0] == COHORT_DOUBLE;
     int64_t (*sub)[4] = NULL;
     if (st == COHORT_OK && fast)
-        st = cohort__agree(ctx, cohort__alloc(ctx, (size_t)size * sizeof *sub, "histogram counts", (void **)&sub));
+        st = cohort__agree(ctx, cohort__alloc(ctx, ((size_t)size + 1) * sizeof *sub, "histogram counts", (void **)&sub));
     if (st == COHORT_OK)
         st = src->rewind(src->arg);
     for (int done = 0; st == COHORT_OK;) {
@@ -470,8 +446,7 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
         int64_t idx[CHUNK];
         double w[CHUNK];
         if (fast && rows > 0) {
-            memset(sub, 0, (size_t)size * sizeof *sub);
-            count_uniform64(&ax[0], cols[0].data, rows, acc, sub, tally);
+            cohort__ubins_count(&ax[0].ub, cols[0].data, rows, acc, tally, sub);
             tally[3] += rows;
             continue;
         }
@@ -585,7 +560,7 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
         free(ax[d].edges32);
     }
     cohort__free(ctx, acc, (size_t)size * per_bin);
-    cohort__free(ctx, sub, sub ? (size_t)size * sizeof *sub : 0);
+    cohort__free(ctx, sub, sub ? ((size_t)size + 1) * sizeof *sub : 0);
     if (st != COHORT_OK)
         cohort_hist_destroy(&h);
     else
