@@ -231,15 +231,16 @@ static int64_t numpy_bin(const double *e, int64_t n, double first, double last, 
     return b;
 }
 
-/* Counting into uniform bins (the vector loop, which computes the edges
- * rather than loading them, and the scalar one) against numpy's rule, on
- * values on, just below and just above every edge, NaN, infinities and
- * values outside the range; unaligned, with ragged tails. */
+/* Counting into uniform bins (the vector loop's two paths, and the scalar
+ * loop) against numpy's rule, on values on, just below, just above and a
+ * few thousand ulps from every edge, NaN, infinities and values outside
+ * the range, over ranges far from zero (where the rounding margin is wide
+ * or too wide to use); unaligned, with ragged tails. */
 static void test_uniform_bins(void)
 {
     static const struct { int64_t n; double first, last; } cases[] = {
         {1, 0, 1}, {3, 0.1, 0.7}, {7, -2.5, 3.5}, {10, -2, 3}, {100, -4.75, 5.125}, {1000, 1e15, 1e15 + 977},
-        {49, -1e-300, 3e-300}, {127, -1e300, 1e300}, {4096, 0, 1},
+        {49, -1e-300, 3e-300}, {127, -1e300, 1e300}, {4096, 0, 1}, {100, 1e12, 1e12 + 1000}, {64, -3e13, 3e13 + 7},
     };
     enum { M = 20011 };
     double *x = malloc((M + 1) * sizeof *x);
@@ -260,7 +261,9 @@ static void test_uniform_bins(void)
             for (int64_t i = 0; i < M; i++) {
                 uint64_t r = t_rand(77 + c, (uint64_t)i);
                 double edge = e[(int64_t)(r >> 8) % (n + 1)], f = (double)(r >> 11) * 0x1.0p-53;
-                switch (r % 11) {
+                double ulp = edge != 0 ? ldexp(1, ilogb(edge) - 52) : DBL_TRUE_MIN;
+                switch (r % 12) {
+                case 11: x[1 + i] = edge + (r & 1 ? 1 : -1) * (double)(r >> 40 & 4095) * ulp; break; /* a few ulps off */
                 case 0: x[1 + i] = edge; break;
                 case 1: x[1 + i] = nextafter(edge, -INFINITY); break;
                 case 2: x[1 + i] = nextafter(edge, INFINITY); break;
@@ -272,7 +275,7 @@ static void test_uniform_bins(void)
             }
             for (int64_t m = M - 3; m <= M; m++) {
                 int64_t *counts = calloc((size_t)n, sizeof *counts), *want = calloc((size_t)n, sizeof *want);
-                int64_t (*sub)[4] = malloc((size_t)(n + 1) * sizeof *sub);
+                int64_t *sub = malloc(4 * (size_t)(n + 1) * sizeof *sub);
                 int64_t tally[3] = {0, 0, 0}, want_tally[3] = {0, 0, 0};
                 cohort__ubins_count(&u, x + 1, m, counts, tally, sub);
                 for (int64_t i = 0; i < m; i++) {

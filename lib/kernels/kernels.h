@@ -74,7 +74,8 @@ typedef struct cohort_ubins {
     int64_t n;
     double first, last, norm, step; /* step: linspace's (last - first) / n */
     const double *edges;            /* borrowed */
-    bool computable;                /* edges[i] == i * step + first exactly (set by init) */
+    bool computable;                /* edges[i] == i * step + first exactly, n < 2^31 (set by init) */
+    double margin;                  /* a fraction of f this far from 0 and 1 needs no correction */
 } cohort_ubins;
 
 void cohort__ubins_init(cohort_ubins *u, int64_t n, double first, double last, double norm, double step,
@@ -82,9 +83,9 @@ void cohort__ubins_init(cohort_ubins *u, int64_t n, double first, double last, d
 
 /* Add the bins of x[0, m) to counts[0, n), and the NaN, below-range and
  * above-range values to tally[0..2], with numpy's rule (half-open bins, the
- * last closed).  @sub is scratch of n + 1 rows of four counts. */
+ * last closed).  @sub is scratch of 4 (n + 1) counts. */
 void cohort__ubins_count(const cohort_ubins *u, const double *x, int64_t m, int64_t *counts, int64_t *tally,
-                         int64_t (*sub)[4]);
+                         int64_t *sub);
 
 /* ---- radix_sort.c -------------------------------------------------------- */
 

@@ -432,9 +432,10 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
     /* Pass 2: bin every row. */
     int64_t tally[4] = {0, 0, 0, 0}; /* nan, under, over, total */
     bool fast = ndim == 1 && !weighted && ax[0].uniform && !ax[0].f32 && types[0] == COHORT_DOUBLE;
-    int64_t (*sub)[4] = NULL;
+    int64_t *sub = NULL; /* four copies of the counts, and a spare bin */
+    size_t sub_bytes = fast ? 4 * ((size_t)size + 1) * sizeof *sub : 0;
     if (st == COHORT_OK && fast)
-        st = cohort__agree(ctx, cohort__alloc(ctx, ((size_t)size + 1) * sizeof *sub, "histogram counts", (void **)&sub));
+        st = cohort__agree(ctx, cohort__alloc(ctx, sub_bytes, "histogram counts", (void **)&sub));
     if (st == COHORT_OK)
         st = src->rewind(src->arg);
     for (int done = 0; st == COHORT_OK;) {
@@ -560,7 +561,7 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
         free(ax[d].edges32);
     }
     cohort__free(ctx, acc, (size_t)size * per_bin);
-    cohort__free(ctx, sub, sub ? ((size_t)size + 1) * sizeof *sub : 0);
+    cohort__free(ctx, sub, sub_bytes);
     if (st != COHORT_OK)
         cohort_hist_destroy(&h);
     else

@@ -60,6 +60,62 @@ static inline int find_group(const uint64_t *v, int n, uint64_t p)
     return lo < n && v[lo] == p ? lo : -1;
 }
 
+/* One pass of the search: which keys it counts, by which digit. */
+typedef struct pass {
+    int resolved;           /* bits of the wanted prefixes found so far */
+    int rshift;             /* key >> rshift is a key's prefix */
+    int shift;              /* (key >> shift) & mask is its next digit */
+    uint64_t mask;
+    uint64_t lo_group, span; /* the wanted prefixes lie in [lo_group, lo_group + span] */
+    const uint64_t *groups; /* the wanted prefixes, sorted */
+    int ngroups;
+    size_t nb;              /* counts per prefix */
+    bool gather;            /* also keep the counted keys */
+    bool floaty;            /* NaN keys (nan_code) are not counted */
+    uint64_t nan_code;
+} pass;
+
+/* Count encoded keys k[0, n) by their next digit.  The first pass counts
+ * every key by its top digit into two copies of the counts, alternately,
+ * so that runs of equal digits do not wait on each other's increments,
+ * and counts NaN keys (which land in the top digit's last bin) in *nan.
+ * Later passes count only keys under a wanted prefix: one unsigned compare
+ * rejects most keys, and predictably, whichever side of the prefixes they
+ * lie on. */
+static void count_keys(const pass *ps, const uint64_t *k, int64_t n, int64_t *hist, uint64_t *cand, int64_t *kept,
+                       int64_t *nan)
+{
+    if (ps->resolved == 0) {
+        int64_t *h0 = hist, *h1 = hist + ps->nb, nans = 0;
+        int shift = ps->shift;
+        uint64_t code = ps->nan_code;
+        bool floaty = ps->floaty;
+        int64_t i = 0;
+        for (; i + 2 <= n; i += 2) {
+            uint64_t u = k[i], v = k[i + 1];
+            h0[u >> shift]++;
+            h1[v >> shift]++;
+            nans += floaty & (u == code), nans += floaty & (v == code);
+        }
+        for (; i < n; i++)
+            h0[k[i] >> shift]++, nans += floaty & (k[i] == code);
+        *nan += nans;
+        return;
+    }
+    uint64_t lo = ps->lo_group, span = ps->span;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t u = k[i];
+        if ((u >> ps->rshift) - lo > span || (ps->floaty && u == ps->nan_code))
+            continue;
+        int g = ps->ngroups == 1 ? 0 : find_group(ps->groups, ps->ngroups, u >> ps->rshift);
+        if (g < 0)
+            continue;
+        hist[(size_t)g * ps->nb + ((u >> ps->shift) & ps->mask)]++;
+        if (ps->gather)
+            cand[(*kept)++] = u;
+    }
+}
+
 /*
  * The order statistics numpy's method reads for probability q of n values
  * (function_base._quantile and _get_indexes), and the interpolation weight
@@ -196,25 +252,13 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
         uint64_t lo_group = groups[0], hi_group = groups[ngroups - 1];
         int64_t *nanc = hist + (size_t)ngroups * nb; /* the NaN count rides along */
         int64_t kept = 0;
-/* Count key u (and keep it when gathering) if it lies under a wanted prefix. */
-#define COUNT_KEY(u)                                                                  \
-    do {                                                                              \
-        int g_ = 0;                                                                   \
-        if (resolved > 0) { /* most keys lie outside every prefix: reject first */    \
-            uint64_t pre_ = (u) >> (bits - resolved);                                 \
-            if (pre_ < lo_group || pre_ > hi_group)                                   \
-                break;                                                                \
-            g_ = ngroups == 1 ? 0 : find_group(groups, ngroups, pre_);                \
-            if (g_ < 0)                                                               \
-                break;                                                                \
-        }                                                                             \
-        hist[(size_t)g_ * nb + (((u) >> shift) & mask)]++;                            \
-        if (gather)                                                                   \
-            cand[kept++] = (u);                                                       \
-    } while (0)
+        pass ps = {resolved, bits - resolved, shift, mask, lo_group, hi_group - lo_group, groups, ngroups, nb,
+                   gather, cohort_type_is_float(like.type), like.width == 4 ? UINT32_MAX : UINT64_MAX};
+        if (resolved == 0)
+            memset(hist + nb, 0, nb * sizeof *hist); /* the first pass's second copy */
+        int64_t nan = 0;
         if (in_memory) {
-            for (int64_t i = 0; i < ncand; i++)
-                COUNT_KEY(cand[i]);
+            count_keys(&ps, cand, ncand, hist, cand, &kept, &nan);
         } else {
             st = src->rewind(src->arg);
             for (done = 0; st == COHORT_OK;) {
@@ -229,18 +273,16 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
                     if (part.width < 8)
                         memset(enc, 0, (size_t)n * sizeof *enc);
                     cohort__keys_encode(&part, false, enc, sizeof *enc);
-                    bool floaty = cohort_type_is_float(part.type);
-                    uint64_t nan_code = part.width == 4 ? UINT32_MAX : UINT64_MAX;
-                    for (int64_t i = 0; i < n; i++) {
-                        if (floaty && enc[i] == nan_code)
-                            (*nanc)++;
-                        else
-                            COUNT_KEY(enc[i]);
-                    }
+                    count_keys(&ps, enc, n, hist, cand, &kept, &nan);
                 }
             }
         }
-#undef COUNT_KEY
+        if (resolved == 0) { /* fold the second copy; NaN left out of the top bin */
+            for (size_t b = 0; b < nb; b++)
+                hist[b] += hist[nb + b];
+            hist[ps.nan_code >> shift] -= nan;
+            *nanc = nan;
+        }
         if (gather)
             ncand = kept, in_memory = true, gather = false;
         if (st == COHORT_OK)
