@@ -66,7 +66,11 @@ void cohort__column_to_double(const cohort_column *c, int64_t at, int64_t n, dou
  * column's bits unchanged: read them back as uint64_t). */
 void cohort__column_to_int64(const cohort_column *c, int64_t at, int64_t n, int64_t *out);
 
-/* ---- bins.c: counting into uniform bins ----------------------------------- */
+/* ---- bins.c: the histogram's passes over float64 values -------------------- */
+
+/* Lower *min and raise *max to the least and greatest non-NaN values of
+ * x[0, n); returns the number of NaN values. */
+int64_t cohort__range_double(const double *x, int64_t n, double *min, double *max);
 
 /* n uniform bins over [first, last] as numpy.histogram makes them: edges
  * (n + 1 of them) = linspace(first, last, n + 1), norm = n / (last - first). */

@@ -50,16 +50,7 @@ typedef struct range {
 static void range_add(range *r, const cohort_column *c, int64_t n)
 {
     if (c->type == COHORT_DOUBLE) { /* the common case, straight from memory */
-        const double *x = c->data;
-        double mn = r->dmin, mx = r->dmax;
-        int64_t nan = 0;
-        for (int64_t i = 0; i < n; i++) {
-            double v = x[i];
-            nan += v != v;
-            mn = v < mn ? v : mn; /* NaN compares false: skipped */
-            mx = v > mx ? v : mx;
-        }
-        r->dmin = mn, r->dmax = mx, r->count += n - nan;
+        r->count += n - cohort__range_double(c->data, n, &r->dmin, &r->dmax);
     } else if (cohort_type_is_float(c->type)) {
         double buf[CHUNK];
         for (int64_t at = 0; at < n; at += CHUNK) {
