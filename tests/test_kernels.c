@@ -211,6 +211,44 @@ static void test_merge_runs_stable(void)
     CU_ASSERT_EQUAL(bad, 0);
 }
 
+/* The key encoding of doubles: bare keys (the vector loop) encode as keys
+ * inside wider records do (the scalar loop), ascending and descending, for
+ * signed zeros, NaNs of any payload, infinities, subnormals; and the
+ * encoded keys are in numpy's order (NaN last both ways). */
+static void test_encode_doubles(void)
+{
+    enum { N = 1003 };
+    double *x = malloc(N * sizeof *x);
+    uint64_t *bare = malloc(N * sizeof *bare), *wide = malloc(2 * N * sizeof *wide);
+    for (int64_t i = 0; i < N; i++) {
+        uint64_t r = t_rand(5, (uint64_t)i), bits = r ^ (r << 29);
+        static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, DBL_TRUE_MIN, -DBL_TRUE_MIN, DBL_MAX, 1};
+        if (r % 5 == 0)
+            memcpy(&x[i], &bits, 8); /* any bits: NaNs of every payload, subnormals */
+        else
+            x[i] = r % 5 == 1 ? NAN : special[r % 8];
+    }
+    cohort_column c = cohort_column_make("x", COHORT_DOUBLE, N, x);
+    for (int desc = 0; desc < 2; desc++) {
+        cohort__keys_encode(&c, desc, bare, 8);
+        cohort__keys_encode(&c, desc, wide, 16);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < N; i++) {
+            bad += bare[i] != wide[2 * i];
+            int64_t others[3] = {i - 1, i - 2, i / 2};
+            for (int k = 0; k < 3; k++) {
+                int64_t j = others[k] < 0 ? 0 : others[k];
+                double a = x[i], b = x[j];
+                int want = a != a ? (b != b ? 0 : 1) : b != b ? -1 : desc ? (a < b) - (a > b) : (a > b) - (a < b);
+                int got = (bare[i] > bare[j]) - (bare[i] < bare[j]);
+                bad += got != want;
+            }
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+    free(x), free(bare), free(wide);
+}
+
 /* numpy.histogram's rule for uniform bins, written out: trunc((v - first)
  * * norm), then one step either way against the looked-up edges. */
 static int64_t numpy_bin(const double *e, int64_t n, double first, double last, double norm, double v)
@@ -344,6 +382,7 @@ int main(int argc, char **argv)
         {"exact sums against 128-bit integers, any grouping", test_xsum_against_int128},
         {"radix sort: stable, every key width, record size and key shape", test_radix_sort_stable},
         {"merge of sorted runs: stable, 1 to 40 runs, empty runs", test_merge_runs_stable},
+        {"key encoding of doubles: vector and scalar loops agree, numpy's order", test_encode_doubles},
         {"uniform bins: numpy's rule, on and beside every edge", test_uniform_bins},
         {"group-by table: hash, then indexed by dense keys, then hash again", test_aggtab_dense_keys},
         {NULL, NULL},
