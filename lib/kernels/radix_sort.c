@@ -160,6 +160,17 @@ static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, s
 
 enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
 
+/* The width of the digit that splits @m records of R bytes whose keys
+ * vary in their low @bits bits: lg m, within [4, TOP_BITS] over memory or
+ * [4, DBITS] in cache, and at most @bits. */
+static int digit_bits(int64_t m, size_t R, int bits)
+{
+    int most = (size_t)m * R > IN_CACHE ? TOP_BITS : DBITS;
+    int w = 63 - __builtin_clzll((uint64_t)m); /* lg m */
+    w = w < 4 ? 4 : w > most ? most : w;
+    return w < bits ? w : bits;
+}
+
 /*
  * Stable most-significant-digit radix sort of the @m records in @src whose
  * keys agree above bit @bits.  The result goes to @dst when @to_dst, else
@@ -176,27 +187,26 @@ enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
  * cache-resident scratch for a bucket small enough to be sorted in cache.
  */
 static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
-                int64_t *hist, uint64_t (*wc)[8], unsigned char *near)
+                int64_t *hist, uint64_t (*wc)[8], unsigned char *near, bool counted)
 {
     if (near != NULL && !to_dst && (size_t)m * R <= IN_CACHE) {
         /* Sorted in cache from here: the other buffer is @near, which stays
          * in cache, not this bucket's place in dst, whose lines would be
          * read from memory only to be written and written back unused. */
-        msd(src, near, m, bits, false, R, kw, hist, wc, NULL);
+        msd(src, near, m, bits, false, R, kw, hist, wc, NULL, counted);
         return;
     }
     while (bits > 0 && m > SMALL) {
-        int most = (size_t)m * R > IN_CACHE ? TOP_BITS : DBITS;
-        int w = 63 - __builtin_clzll((uint64_t)m); /* lg m */
-        w = w < 4 ? 4 : w > most ? most : w;
-        w = w < bits ? w : bits;
-        int shift = bits - w;
+        int w = digit_bits(m, R, bits), shift = bits - w;
         uint64_t mask = ((uint64_t)1 << w) - 1;
         size_t nb = (size_t)1 << w;
         int64_t *start = hist; /* bucket starts, nb + 1 */
-        memset(start, 0, (nb + 1) * sizeof *start);
-        for (int64_t i = 0; i < m; i++)
-            start[((load_key(src + (size_t)i * R, kw) >> shift) & mask) + 1]++;
+        if (!counted) {
+            memset(start, 0, (nb + 1) * sizeof *start);
+            for (int64_t i = 0; i < m; i++)
+                start[((load_key(src + (size_t)i * R, kw) >> shift) & mask) + 1]++;
+        }
+        counted = false;
         int64_t largest = 0;
         for (size_t b = 0; b < nb; b++) {
             largest = start[b + 1] > largest ? start[b + 1] : largest;
@@ -225,7 +235,7 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
             int64_t s = start[b], c = start[b + 1] - s;
             if (c > SMALL)
                 msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1), wc,
-                    near);
+                    near, false);
             else if (c > 0)
                 insertion(dst + (size_t)s * R, out + (size_t)s * R, c, R, kw);
         }
@@ -240,28 +250,50 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
 static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n)
 {
     size_t R = L->R, kw = L->kw;
+    /* Two rows of counters per level; a level takes at least 4 bits. */
+    int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
+    if (hist == NULL)
+        return NULL;
+    /* The first read finds sorted or all-equal input, and which bits vary;
+     * it also counts the first level's digit, where the first few thousand
+     * keys say the varying bits begin (right, but for rare data, in which
+     * case msd counts again). */
     uint64_t any = 0, all = ~(uint64_t)0, prev = 0;
+    int64_t i = 0, head = n < 4096 ? n : 4096;
     bool sorted = true;
-    for (int64_t i = 0; i < n; i++) {
+    for (; i < head; i++) {
         uint64_t k = load_key(a + (size_t)i * R, kw);
         any |= k, all &= k;
         sorted &= k >= prev;
         prev = k;
     }
+    int guess = any ^ all ? 64 - __builtin_clzll(any ^ all) : 0;
+    int w = guess > 0 ? digit_bits(n, R, guess) : 0, shift = guess - w;
+    uint64_t mask = ((uint64_t)1 << w) - 1;
+    memset(hist, 0, ((size_t)NB + 1) * sizeof *hist);
+    for (int64_t j = 0; j < i; j++)
+        hist[((load_key(a + (size_t)j * R, kw) >> shift) & mask) + 1]++;
+    for (; i < n; i++) {
+        uint64_t k = load_key(a + (size_t)i * R, kw);
+        any |= k, all &= k;
+        sorted &= k >= prev;
+        prev = k;
+        hist[((k >> shift) & mask) + 1]++;
+    }
     uint64_t varying = any ^ all;
-    if (varying == 0 || sorted)
+    if (varying == 0 || sorted) {
+        free(hist);
         return a; /* already in order (all equal, or sorted input): nothing to move */
+    }
     int bits = 64 - __builtin_clzll(varying); /* keys agree above this bit */
-    /* Two rows of counters per level; a level takes at least 4 bits. */
-    int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
     uint64_t(*wc)[8] = NULL;
     unsigned char *near = (size_t)n * R > IN_CACHE ? malloc(IN_CACHE) : NULL;
-    if (hist == NULL || ((size_t)n * R > IN_CACHE && near == NULL) ||
+    if (((size_t)n * R > IN_CACHE && near == NULL) ||
         (R == 8 && posix_memalign((void **)&wc, 64, ((size_t)1 << TOP_BITS) * sizeof *wc) != 0)) {
         free(hist), free(near);
         return NULL;
     }
-    msd(a, tmp, n, bits, true, R, kw, hist, wc, near);
+    msd(a, tmp, n, bits, true, R, kw, hist, wc, near, bits == guess);
     free(near);
     free(wc);
     free(hist);
