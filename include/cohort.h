@@ -459,11 +459,14 @@ typedef struct cohort_hist {
  * when it is not finite, as numpy), found in a
  * first pass over the source.  Counts are 64-bit; weighted sums are exact
  * (correctly rounded sums, the same for any number of ranks) up to 65,536
- * bins and compensated beyond.  Reduced once over the ranks.
+ * bins and compensated beyond.  Reduced once over the ranks.  float64
+ * data in uniform 1-D bins, the common case, is counted four values at a
+ * time where the CPU has AVX2 (chosen at run time), with the same bins.
  *
  * Collective; the axes and flags equal on every rank.  Memory per rank:
- * the bins (8 bytes each; 544 bytes each when weighted, up to 65,536) plus
- * the source's blocks.
+ * the bins (8 bytes each; 544 bytes each when weighted, up to 65,536; 40
+ * bytes each for float64 data in uniform 1-D bins, counted in four copies)
+ * plus the source's blocks.
  */
 int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis *axes, int ndim, int flags,
                      cohort_hist **out);
