@@ -102,17 +102,26 @@ static uint64_t shaped_key(int shape, int64_t i, int64_t n, uint64_t seed)
     }
 }
 
-static int cmp_key_then_index(const void *x, const void *y, void *kw_)
+typedef struct key_order {
+    size_t kw;     /* key bytes */
+    uint64_t flip; /* raw keys: compare key ^ flip */
+} key_order;
+
+static int cmp_key_then_index(const void *x, const void *y, void *order)
 {
-    size_t kw = *(const size_t *)kw_;
+    const key_order *o = order;
+    size_t kw = o->kw;
     uint64_t a = 0, b = 0, ia, ib;
     memcpy(&a, x, kw), memcpy(&b, y, kw);
+    a ^= o->flip, b ^= o->flip;
     memcpy(&ia, (const unsigned char *)x + kw, 8), memcpy(&ib, (const unsigned char *)y + kw, 8);
     return a != b ? (a > b) - (a < b) : (ia > ib) - (ia < ib);
 }
 
 /* Records [key (kw bytes) | input index | padding] sorted by the radix
- * sort equal, byte for byte, the stable comparison sort's output. */
+ * sort equal, byte for byte, the stable comparison sort's output; keys
+ * stored encoded or raw (compared XOR the sign bit, or all bits), the
+ * result asked in either buffer. */
 static void test_radix_sort_stable(void)
 {
     static const size_t widths[][2] = {{1, 9}, {2, 10}, {4, 12}, {8, 16}, {8, 24}, {4, 300}, {8, 8}};
@@ -141,12 +150,11 @@ static void test_radix_sort_stable(void)
                         a[(size_t)i * R + b] = (unsigned char)(i + (int64_t)b);
                 }
                 memcpy(want, a, (size_t)n * R);
-                if (R >= kw + 8)
-                    qsort_r(want, (size_t)n, R, cmp_key_then_index, &kw);
-                else /* bare keys: no index to break ties, and none needed */
-                    qsort_r(want, (size_t)n, R, cmp_key_then_index, &(size_t){8});
-                rec_layout L = {R, kw, false};
-                unsigned char *got = cohort__radix_sort(&L, a, tmp, n);
+                uint64_t flip = shape % 3 == 0 ? 0 : shape % 3 == 1 ? (uint64_t)1 << (8 * kw - 1) : keep;
+                key_order order = {R >= kw + 8 ? kw : 8, flip}; /* bare keys: no index to break ties, none needed */
+                qsort_r(want, (size_t)n, R, cmp_key_then_index, &order);
+                rec_layout L = {R, kw, false, flip};
+                unsigned char *got = cohort__radix_sort(&L, a, tmp, n, shape % 4 < 2 ? tmp : a);
                 if (got == NULL || memcmp(got, want, (size_t)n * R) != 0) {
                     if (bad++ < 5)
                         printf("radix sort differs: kw %zu, R %zu, n %lld, shape %d\n", kw, R, (long long)n, shape);
@@ -166,7 +174,7 @@ static int cmp_bytes_then_index(const void *x, const void *y, void *kw_)
 }
 
 /* Sorted runs (some empty) merged in one call equal the stable sort of all
- * their records: equal keys come out in run order. */
+ * their records: equal keys come out in run order; keys encoded or raw. */
 static void test_merge_runs_stable(void)
 {
     static const size_t layouts[][3] = {{8, 16, 0}, {4, 12, 0}, {8, 8, 0}, {5, 13, 1}, {8, 40, 0}};
@@ -185,7 +193,10 @@ static void test_merge_runs_stable(void)
                 }
                 unsigned char *a = calloc((size_t)n + 1, R), *tmp = calloc((size_t)n + 1, R),
                               *want = calloc((size_t)n + 1, R);
-                size_t one = 8, *cw = R >= kw + 8 ? &kw : &one;
+                /* integer keys raw (compared XOR the sign bit) for odd run counts */
+                uint64_t flip = !bytes && r % 2 ? (uint64_t)1 << (8 * kw - 1) : 0;
+                key_order order = {R >= kw + 8 ? kw : 8, flip};
+                void *cw = bytes ? (void *)&kw : &order;
                 int (*cmp)(const void *, const void *, void *) = bytes ? cmp_bytes_then_index : cmp_key_then_index;
                 int64_t at = 0;
                 for (int j = 0; j < k; j++) {
@@ -201,7 +212,7 @@ static void test_merge_runs_stable(void)
                 }
                 memcpy(want, a, (size_t)n * R);
                 qsort_r(want, (size_t)n, R, cmp, cw);
-                rec_layout L = {R, kw, bytes};
+                rec_layout L = {R, kw, bytes, flip};
                 unsigned char *got = cohort__merge_runs(&L, a, tmp, counts, k);
                 if (got == NULL || memcmp(got, want, (size_t)n * R) != 0) {
                     if (bad++ < 5)

@@ -24,9 +24,11 @@ static inline double cohort__sum_error(double s, double x, double t)
 }
 
 typedef struct rec_layout {
-    size_t R;     /* bytes per record */
-    size_t kw;    /* bytes of the encoded key at offset 0 */
-    bool bytes;   /* compare keys with memcmp (strings) rather than as unsigned integers */
+    size_t R;      /* bytes per record */
+    size_t kw;     /* bytes of the encoded key at offset 0 */
+    bool bytes;    /* compare keys with memcmp (strings) rather than as unsigned integers */
+    uint64_t flip; /* integer keys stored raw: the encoded key is the stored one XOR flip
+                      (sign bit, all bits when descending; 0 for keys stored encoded) */
 } rec_layout;
 
 /* -1, 0, 1 as the key of record @a is below, equal to, above @b's. */
@@ -34,11 +36,12 @@ static inline int cohort__key_cmp(const rec_layout *L, const void *a, const void
 {
     if (L->bytes)
         return memcmp(a, b, L->kw);
+    uint64_t f = L->flip;
     switch (L->kw) {
-    case 1: { uint8_t x = *(const uint8_t *)a, y = *(const uint8_t *)b; return (x > y) - (x < y); }
-    case 2: { uint16_t x, y; memcpy(&x, a, 2); memcpy(&y, b, 2); return (x > y) - (x < y); }
-    case 4: { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); return (x > y) - (x < y); }
-    default: { uint64_t x, y; memcpy(&x, a, 8); memcpy(&y, b, 8); return (x > y) - (x < y); }
+    case 1: { uint8_t x = *(const uint8_t *)a ^ (uint8_t)f, y = *(const uint8_t *)b ^ (uint8_t)f; return (x > y) - (x < y); }
+    case 2: { uint16_t x, y; memcpy(&x, a, 2); memcpy(&y, b, 2); x ^= (uint16_t)f, y ^= (uint16_t)f; return (x > y) - (x < y); }
+    case 4: { uint32_t x, y; memcpy(&x, a, 4); memcpy(&y, b, 4); x ^= (uint32_t)f, y ^= (uint32_t)f; return (x > y) - (x < y); }
+    default: { uint64_t x, y; memcpy(&x, a, 8); memcpy(&y, b, 8); x ^= f, y ^= f; return (x > y) - (x < y); }
     }
 }
 
@@ -95,10 +98,11 @@ void cohort__ubins_count(const cohort_ubins *u, const double *x, int64_t m, int6
 
 /* Stable radix sort of @n records in @a, using @tmp (n × R bytes) as
  * scratch; digits whose value is the same in every record are skipped.
- * Returns the buffer holding the sorted records (a or tmp), or NULL when
- * its bookkeeping (about 3.3 MiB: histograms and cache-sized scratch; 2 KiB
- * per key byte for strings) cannot be allocated. */
-void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n);
+ * Returns the buffer holding the sorted records: @want (a or tmp) for
+ * integer keys, except that input already in order stays in a; either for
+ * byte strings.  NULL when its bookkeeping (about 3.3 MiB: histograms and
+ * cache-sized scratch; 2 KiB per key byte for strings) cannot be allocated. */
+void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n, const void *want);
 
 /* ---- merge.c --------------------------------------------------------------- */
 

@@ -25,12 +25,13 @@ static void merge2(const rec_layout *L, const unsigned char *x, int64_t nx, cons
          * checks; the middle is merged again the same way.  Ties: the front
          * takes a's key and the back b's, the stable merge's order (equal
          * bare keys are the same bytes anyway). */
+        uint64_t f = L->flip; /* raw integer keys compare as key ^ f */
         int64_t ie = nx - 1, je = ny - 1;
         uint64_t *oe = o + nx + ny - 1;
         for (int64_t s; (s = ((ie - i < je - j ? ie - i : je - j) + 1) / 2) >= 16;)
             for (int64_t t = 0; t < s; t++) { /* selections by mask: a branch would guess wrong half the time */
                 uint64_t x0 = a[i], y0 = b[j], x1 = a[ie], y1 = b[je];
-                uint64_t right = y0 < x0, left = x1 > y1, mr = -right, ml = -left;
+                uint64_t right = (y0 ^ f) < (x0 ^ f), left = (x1 ^ f) > (y1 ^ f), mr = -right, ml = -left;
                 *o++ = (y0 & mr) | (x0 & ~mr);
                 *oe-- = (x1 & ml) | (y1 & ~ml);
                 j += right, i += 1 - right;
@@ -38,7 +39,7 @@ static void merge2(const rec_layout *L, const unsigned char *x, int64_t nx, cons
             }
         nx = ie + 1, ny = je + 1; /* what is left lies between the two ends */
         while (i < nx && j < ny) {
-            bool right = b[j] < a[i];
+            bool right = (b[j] ^ f) < (a[i] ^ f);
             *o++ = right ? b[j] : a[i];
             j += right;
             i += !right;

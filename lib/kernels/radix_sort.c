@@ -31,26 +31,28 @@
 #define TOP_BITS 11
 #define IN_CACHE ((size_t)1 << 20) /* bytes of records a level sorts in cache */
 
-static inline uint64_t load_key(const unsigned char *r, size_t kw)
+/* The encoded key of record @r: its first kw bytes as an integer, XOR
+ * @flip (raw integer keys; 0 for keys stored encoded). */
+static inline uint64_t load_key(const unsigned char *r, size_t kw, uint64_t flip)
 {
     uint64_t k = 0; /* little-endian: the first kw bytes are the value */
     if (kw == 8) /* the common width as one load, not a call to memcpy */
         memcpy(&k, r, 8);
     else
         memcpy(&k, r, kw);
-    return k;
+    return k ^ flip;
 }
 
 /* Move records [0, n) of src to dst by the digit at @shift of @bits bits,
  * using pos[] (bucket starts, advanced).  8-byte records holding just the
  * key move as one word. */
-static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, size_t R, size_t kw, int shift,
-                    uint64_t mask, int64_t *pos)
+static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, size_t R, size_t kw, uint64_t flip,
+                    int shift, uint64_t mask, int64_t *pos)
 {
 #define SCATTER(MOVE)                                                             \
     for (int64_t i = 0; i < n; i++) {                                             \
         const unsigned char *r = src + (size_t)i * R;                             \
-        uint64_t k = load_key(r, kw);                                             \
+        uint64_t k = load_key(r, kw, flip);                                       \
         unsigned char *o = dst + (size_t)pos[(k >> shift) & mask]++ * R;          \
         MOVE;                                                                     \
     }
@@ -58,7 +60,7 @@ static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, siz
         for (int64_t i = 0; i < n; i++) {
             uint64_t k;
             memcpy(&k, src + 8 * (size_t)i, 8);
-            memcpy(dst + 8 * (size_t)pos[(k >> shift) & mask]++, &k, 8);
+            memcpy(dst + 8 * (size_t)pos[((k ^ flip) >> shift) & mask]++, &k, 8);
         }
     else if (R == 16)
         SCATTER(memcpy(o, r, 16))
@@ -79,7 +81,7 @@ static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, siz
  * read from memory to be written (a third of the whole sort, measured).
  * The partial lines at a bucket's two ends are stored as usual: the next
  * bucket's keys share them. */
-static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, int shift, uint64_t mask,
+static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, uint64_t flip, int shift, uint64_t mask,
                           const int64_t *start, int64_t *line, uint64_t (*wc)[8])
 {
     unsigned char fill[1 << TOP_BITS];
@@ -88,7 +90,7 @@ static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, int shi
         line[b] = start[b] - fill[b];
     }
     for (int64_t i = 0; i < n; i++) {
-        uint64_t k = src[i], b = (k >> shift) & mask;
+        uint64_t k = src[i], b = ((k ^ flip) >> shift) & mask;
         unsigned f = fill[b];
         wc[b][f] = k;
         if (++f == 8) {
@@ -120,7 +122,7 @@ static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, int shi
 
 /* Stable insertion sort of a few records, from @src into @dst (which may be
  * @src itself): a record moves left past strictly greater keys only. */
-static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, size_t R, size_t kw)
+static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, size_t R, size_t kw, uint64_t flip)
 {
     if (R == 8 && kw == 8) { /* bare keys: words, each placed as it is read */
         uint64_t *d = (uint64_t *)dst;
@@ -128,7 +130,7 @@ static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, s
             uint64_t k;
             memcpy(&k, src + 8 * (size_t)i, 8);
             int64_t j = i;
-            for (; j > 0 && d[j - 1] > k; j--)
+            for (; j > 0 && (d[j - 1] ^ flip) > (k ^ flip); j--)
                 d[j] = d[j - 1];
             d[j] = k;
         }
@@ -138,9 +140,9 @@ static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, s
         memcpy(dst, src, (size_t)m * R);
     unsigned char rec[256];
     for (int64_t i = 1; i < m; i++) {
-        uint64_t k = load_key(dst + (size_t)i * R, kw);
+        uint64_t k = load_key(dst + (size_t)i * R, kw, flip);
         int64_t j = i;
-        while (j > 0 && load_key(dst + (size_t)(j - 1) * R, kw) > k)
+        while (j > 0 && load_key(dst + (size_t)(j - 1) * R, kw, flip) > k)
             j--;
         if (j == i)
             continue;
@@ -159,6 +161,23 @@ static void insertion(const unsigned char *src, unsigned char *dst, int64_t m, s
 }
 
 enum { SMALL = 24 }; /* buckets this small are finished by insertion sort */
+
+/* Copy @bytes from @src, in cache, to @dst with streaming stores, which do
+ * not read dst's lines from memory first (words, where dst allows). */
+static void stream_out(const unsigned char *src, unsigned char *dst, size_t bytes)
+{
+#if defined(__SSE2__) && defined(__x86_64__)
+    if ((uintptr_t)dst % 8 == 0 && bytes % 8 == 0) {
+        for (size_t i = 0; i < bytes; i += 8) {
+            long long w;
+            memcpy(&w, src + i, 8);
+            _mm_stream_si64((long long *)(void *)(dst + i), w);
+        }
+        return;
+    }
+#endif
+    memcpy(dst, src, bytes);
+}
 
 /* The width of the digit that splits @m records of R bytes whose keys
  * vary in their low @bits bits: lg m, within [4, TOP_BITS] over memory or
@@ -182,18 +201,28 @@ static int digit_bits(int64_t m, size_t R, int bits)
  * bucket, where the LSD method would need a pass per digit; heavy
  * duplicates (Zipf, all equal) run out of varying digits early.
  * @hist holds two rows of NB + 1 counters (bucket starts, positions) for
- * each of up to 64 / 4 + 1 levels; @wc is scatter_lines' cache line per
- * bucket (NULL: not bare keys); @near, IN_CACHE bytes or NULL, is the
- * cache-resident scratch for a bucket small enough to be sorted in cache.
+ * each of up to 64 / 4 + 1 levels; @near, IN_CACHE bytes or NULL, is the
+ * cache-resident scratch for a bucket small enough to be sorted in cache;
+ * @counted: the first level's counts are in hist already.
  */
-static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst, size_t R, size_t kw,
-                int64_t *hist, uint64_t (*wc)[8], unsigned char *near, bool counted)
+typedef struct radix_job {
+    size_t R, kw;
+    uint64_t flip;     /* the encoded key is the stored integer XOR flip */
+    uint64_t (*wc)[8]; /* scatter_lines' cache line per bucket (NULL: not bare keys) */
+} radix_job;
+
+static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst,
+                int64_t *hist, unsigned char *near, bool counted)
 {
-    if (near != NULL && !to_dst && (size_t)m * R <= IN_CACHE) {
+    size_t R = J->R, kw = J->kw;
+    uint64_t flip = J->flip;
+    if (near != NULL && (size_t)m * R <= IN_CACHE) {
         /* Sorted in cache from here: the other buffer is @near, which stays
          * in cache, not this bucket's place in dst, whose lines would be
          * read from memory only to be written and written back unused. */
-        msd(src, near, m, bits, false, R, kw, hist, wc, NULL, counted);
+        msd(J, src, near, m, bits, to_dst, hist, NULL, counted);
+        if (to_dst) /* sorted in near: out to dst, in lines that are not read first */
+            stream_out(near, dst, (size_t)m * R);
         return;
     }
     while (bits > 0 && m > SMALL) {
@@ -204,7 +233,7 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
         if (!counted) {
             memset(start, 0, (nb + 1) * sizeof *start);
             for (int64_t i = 0; i < m; i++)
-                start[((load_key(src + (size_t)i * R, kw) >> shift) & mask) + 1]++;
+                start[((load_key(src + (size_t)i * R, kw, flip) >> shift) & mask) + 1]++;
         }
         counted = false;
         int64_t largest = 0;
@@ -217,39 +246,39 @@ static void msd(unsigned char *src, unsigned char *dst, int64_t m, int bits, boo
             continue; /* this digit is the same everywhere: on to the next */
         int64_t *pos = hist + (NB + 1);
         memcpy(pos, start, nb * sizeof *pos);
-        if (wc != NULL && R == 8 && kw == 8 && nb >= 256 && nb <= ((size_t)1 << TOP_BITS) && m >= 64 * (int64_t)nb &&
-            (uintptr_t)dst % 64 == 0)
-            scatter_lines((const uint64_t *)(const void *)src, (uint64_t *)(void *)dst, m, shift, mask, start, pos,
-                          wc);
+        if (J->wc != NULL && R == 8 && kw == 8 && nb >= 256 && nb <= ((size_t)1 << TOP_BITS) &&
+            m >= 64 * (int64_t)nb && (uintptr_t)dst % 64 == 0)
+            scatter_lines((const uint64_t *)(const void *)src, (uint64_t *)(void *)dst, m, flip, shift, mask, start,
+                          pos, J->wc);
         else
-            scatter(src, dst, m, R, kw, shift, mask, pos);
+            scatter(src, dst, m, R, kw, flip, shift, mask, pos);
         unsigned char *out = to_dst ? dst : src;
         /* Small buckets are sorted by insertion: all at once when every
          * bucket is small (records never cross a bucket's bounds, so the
          * pass costs little more than a copy), else one by one. */
         if (largest <= SMALL) {
-            insertion(dst, out, m, R, kw);
+            insertion(dst, out, m, R, kw, flip);
             return;
         }
         for (size_t b = 0; b < nb; b++) {
             int64_t s = start[b], c = start[b + 1] - s;
             if (c > SMALL)
-                msd(dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, R, kw, hist + 2 * (NB + 1), wc,
-                    near, false);
+                msd(J, dst + (size_t)s * R, src + (size_t)s * R, c, bits, !to_dst, hist + 2 * (NB + 1), near, false);
             else if (c > 0)
-                insertion(dst + (size_t)s * R, out + (size_t)s * R, c, R, kw);
+                insertion(dst + (size_t)s * R, out + (size_t)s * R, c, R, kw, flip);
         }
         return;
     }
     if (m > 1 && bits > 0)
-        insertion(src, to_dst ? dst : src, m, R, kw);
+        insertion(src, to_dst ? dst : src, m, R, kw, flip);
     else if (to_dst) /* sorted already: one record, or every key equal */
         memcpy(dst, src, (size_t)m * R);
 }
 
-static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n)
+static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n, bool in_a)
 {
     size_t R = L->R, kw = L->kw;
+    uint64_t flip = L->flip;
     /* Two rows of counters per level; a level takes at least 4 bits. */
     int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
     if (hist == NULL)
@@ -262,7 +291,7 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
     int64_t i = 0, head = n < 4096 ? n : 4096;
     bool sorted = true;
     for (; i < head; i++) {
-        uint64_t k = load_key(a + (size_t)i * R, kw);
+        uint64_t k = load_key(a + (size_t)i * R, kw, flip);
         any |= k, all &= k;
         sorted &= k >= prev;
         prev = k;
@@ -272,9 +301,9 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
     uint64_t mask = ((uint64_t)1 << w) - 1;
     memset(hist, 0, ((size_t)NB + 1) * sizeof *hist);
     for (int64_t j = 0; j < i; j++)
-        hist[((load_key(a + (size_t)j * R, kw) >> shift) & mask) + 1]++;
+        hist[((load_key(a + (size_t)j * R, kw, flip) >> shift) & mask) + 1]++;
     for (; i < n; i++) {
-        uint64_t k = load_key(a + (size_t)i * R, kw);
+        uint64_t k = load_key(a + (size_t)i * R, kw, flip);
         any |= k, all &= k;
         sorted &= k >= prev;
         prev = k;
@@ -293,11 +322,15 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
         free(hist), free(near);
         return NULL;
     }
-    msd(a, tmp, n, bits, true, R, kw, hist, wc, near, bits == guess);
+    radix_job J = {R, kw, flip, wc};
+    msd(&J, a, tmp, n, bits, !in_a, hist, near, bits == guess);
+#ifdef __SSE2__
+    _mm_sfence(); /* the streamed lines before anything that follows */
+#endif
     free(near);
     free(wc);
     free(hist);
-    return tmp;
+    return in_a ? a : tmp;
 }
 
 static void *sort_bytes(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n)
@@ -333,9 +366,9 @@ static void *sort_bytes(const rec_layout *L, unsigned char *a, unsigned char *tm
     return src;
 }
 
-void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n)
+void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n, const void *want)
 {
     if (n < 2)
         return a;
-    return L->bytes ? sort_bytes(L, a, tmp, n) : sort_words(L, a, tmp, n);
+    return L->bytes ? sort_bytes(L, a, tmp, n) : sort_words(L, a, tmp, n, want == a);
 }

@@ -228,7 +228,7 @@ int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_
     int64_t n = st == COHORT_OK ? cohort__aggtab_compact(&tab) : 0;
 
     /* 2. Sort the groups by key. */
-    rec_layout RL = {L->R, L->kw, !L->word};
+    rec_layout RL = {L->R, L->kw, !L->word, 0};
     unsigned char *tmp = NULL, *sorted = NULL, *recv = NULL, *merged = NULL;
     int64_t *book = NULL, m = 0;
     size_t nbytes = (size_t)n * L->R;
@@ -237,7 +237,7 @@ int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_
     if (st == COHORT_OK)
         st = cohort__alloc(ctx, (size_t)(4 * p + 4) * sizeof *book + (size_t)p * L->kw, "group-by bookkeeping",
                            (void **)&book);
-    if (st == COHORT_OK && (sorted = n > 0 ? cohort__radix_sort(&RL, tab.slots, tmp, n) : tmp) == NULL)
+    if (st == COHORT_OK && (sorted = n > 0 ? cohort__radix_sort(&RL, tab.slots, tmp, n, tmp) : tmp) == NULL)
         st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
     cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
     st = cohort__agree(ctx, st);

@@ -141,7 +141,7 @@ int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *pos
         return st;
 
     double t0 = cohort__now();
-    rec_layout L = {keys->width, keys->width, keys->type == COHORT_BYTES};
+    rec_layout L = {keys->width, keys->width, keys->type == COHORT_BYTES, 0};
     size_t bytes = (size_t)n * L.R, sel_bytes = (size_t)m * (sizeof(int64_t) + L.kw);
     unsigned char *A = NULL, *B = NULL, *sel = NULL;
     st = cohort__alloc(ctx, bytes, "selection keys", (void **)&A);
@@ -152,7 +152,7 @@ int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *pos
     unsigned char *sorted = NULL;
     if (st == COHORT_OK) {
         cohort__keys_encode(keys, desc, A, L.R);
-        sorted = n > 0 ? cohort__radix_sort(&L, A, B, n) : A;
+        sorted = n > 0 ? cohort__radix_sort(&L, A, B, n, B) : A;
         if (sorted == NULL)
             st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
     }

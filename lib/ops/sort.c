@@ -144,7 +144,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     R += lossy ? kw : 0;
     size_t off_index = R;
     R += index ? 8 : 0;
-    rec_layout L = {R, kw, keys->type == COHORT_BYTES};
+    rec_layout L = {R, kw, keys->type == COHORT_BYTES, 0};
 
     /* Global position of every rank's slice. */
     int64_t *starts = NULL, *sc = NULL;
@@ -153,6 +153,13 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     /* Bare keys are encoded in place: the caller's column is the first of
      * the two buffers, halving the memory and one pass over it. */
     bool in_place = R == kw;
+    /* Bare integer keys are not encoded at all: their encoding is an XOR
+     * with a constant, which the kernels apply as they compare (L.flip). */
+    bool raw = in_place && cohort_type_is_integer(keys->type);
+    if (raw) {
+        uint64_t width_mask = kw == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * kw)) - 1;
+        L.flip = (cohort_type_is_signed(keys->type) ? (uint64_t)1 << (8 * kw - 1) : 0) ^ (desc ? width_mask : 0);
+    }
     cohort_checksum sum_in = {0, 0}, sum_out = {0, 0};
     if (total == 0)
         return COHORT_OK;
@@ -175,11 +182,14 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     /* 1. Pack and sort locally. */
     unsigned char *sorted = NULL, *other = NULL;
     bool encoded = false; /* the caller's keys hold encoded keys (in-place mode) */
+    bool moved = false;   /* raw keys: the caller's column may not hold them all */
     if (st == COHORT_OK) {
         if (verify)
             checksum(keys, payloads, npayloads, &sum_in);
-        cohort__keys_encode(keys, desc, A, R);
-        encoded = in_place;
+        if (!raw)
+            cohort__keys_encode(keys, desc, A, R);
+        encoded = in_place && !raw;
+        moved = raw;
         size_t off = kw;
         for (int j = 0; j < npayloads; j++) {
             size_t w = payloads[j].width;
@@ -196,7 +206,13 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
                 int64_t g = before + i;
                 memcpy(A + (size_t)i * R + off_index, &g, 8);
             }
-        sorted = n > 0 ? cohort__radix_sort(&L, A, B, n) : A;
+        /* The merge of the received runs takes ceil(lg p) passes, each
+         * into the other buffer: the sort ends where the merge ends in A,
+         * the caller's column when the keys are bare, and is not copied. */
+        int passes = 0;
+        while ((1 << passes) < p)
+            passes++;
+        sorted = n > 0 ? cohort__radix_sort(&L, A, B, n, p == 1 || passes % 2 ? A : B) : A;
         if (sorted == NULL)
             st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
         other = sorted == A ? B : A;
@@ -247,9 +263,11 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         if (lossy)
             for (int64_t i = 0; i < n; i++)
                 memcpy((unsigned char *)keys->data + (size_t)i * kw, sorted + (size_t)i * R + off_key, kw);
-        else
+        else if (raw && sorted != keys->data)
+            memcpy(keys->data, sorted, bytes);
+        else if (!raw)
             cohort__keys_decode(keys, desc, sorted, R, n, keys->data);
-        encoded = false;
+        encoded = moved = false;
         size_t off = kw;
         for (int j = 0; j < npayloads; j++) {
             size_t w = payloads[j].width;
@@ -273,7 +291,9 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
          * (into a buffer that is not the caller's column). */
         unsigned char *check = sorted == keys->data ? B : sorted;
         cohort__keys_encode(keys, desc, check, R);
-        st = verify_order(ctx, &L, check, n, (unsigned char *)(sc + (p + 1)));
+        rec_layout encoded_layout = L;
+        encoded_layout.flip = 0;
+        st = verify_order(ctx, &encoded_layout, check, n, (unsigned char *)(sc + (p + 1)));
         checksum(keys, payloads, npayloads, &sum_out);
         uint64_t sums[4] = {sum_in.a, sum_in.b, sum_out.a, sum_out.b};
         int st2 = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_UINT64_T, MPI_SUM, ctx->comm));
@@ -288,6 +308,8 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
             memcpy(keys->data, sorted, bytes);
         cohort__keys_decode(keys, desc, keys->data, R, n, keys->data);
     }
+    if (moved && sorted != NULL && sorted != keys->data) /* failed midway, raw keys: the same */
+        memcpy(keys->data, sorted, bytes);
     if (!in_place)
         cohort__free(ctx, A, bytes);
     cohort__free(ctx, B, bytes);
