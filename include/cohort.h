@@ -395,7 +395,8 @@ typedef struct cohort_sort_options {
  * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p)
  * and about 3.3 MiB of the radix sort's histograms and scratch;
  * keys alone (no payload, no index) are sorted in the caller's column plus
- * one buffer of rows × key width.
+ * one buffer of rows × key width (integers as they are, with no pass to
+ * encode or decode them).
  * Communication: O(p) per rank and round for the splitters (a few rounds),
  * then one all-to-all of the records.
  */
