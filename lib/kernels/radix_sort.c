@@ -2,13 +2,15 @@
  * radix_sort.c — stable radix sort of fixed-size records by their encoded
  * key.
  *
- * Integer keys (the encodings of every numeric type) are read as one
- * machine word per record and sorted most significant digit first, out of
- * place: one pass to main memory splits the records into up to 2^11
- * buckets by their highest varying bits (bare keys through a cache line
- * per bucket, streamed out whole), then each bucket, in cache, is split
- * again until its buckets hold a record or so, which insertion sort
- * finishes.  Random 64-bit keys take two scatter passes where least
+ * Integer keys (the encodings of every numeric type, or raw integers
+ * encoded by an XOR as they are read) are read as one machine word per
+ * record and sorted most significant digit first, out of place, ending in
+ * the buffer the caller asks for: one pass to main memory splits the
+ * records into up to 2^11 buckets by their highest varying bits (bare keys
+ * through a cache line per bucket, streamed out whole), then each bucket,
+ * in cache, is split again until its buckets hold a record or so, which
+ * insertion sort finishes (in the cache, then out to the other buffer
+ * with streaming stores when that is where it ends).  Random 64-bit keys take two scatter passes where least
  * significant digit first would take one per digit; a digit with the same
  * value in every record (the high bits of small integers, the duplicates of
  * a skewed key) costs one read.  Sorted and all-equal input is recognised

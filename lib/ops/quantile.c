@@ -280,7 +280,8 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
         if (resolved == 0) { /* fold the second copy; NaN left out of the top bin */
             for (size_t b = 0; b < nb; b++)
                 hist[b] += hist[nb + b];
-            hist[ps.nan_code >> shift] -= nan;
+            if (ps.floaty)
+                hist[ps.nan_code >> shift] -= nan;
             *nanc = nan;
         }
         if (gather)

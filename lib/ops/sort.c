@@ -3,7 +3,9 @@
  *
  * 1. Each rank packs its rows into records [encoded key | payload bytes |
  *    original key when the encoding loses bits | global index] and radix
- *    sorts them (stable).
+ *    sorts them (stable).  Bare integer keys are sorted as they are: their
+ *    encoding is an XOR with a constant, which the kernels apply as they
+ *    read them (rec_layout.flip).
  * 2. Exact splitters: rank j's output is global positions [S_j, S_j+1)
  *    where S_j is the number of input rows on ranks below j, so every rank
  *    keeps its row count; cohort__select_sorted finds where each S_j falls
@@ -150,7 +152,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     int64_t *starts = NULL, *sc = NULL;
     unsigned char *A = NULL, *B = NULL;
     size_t bytes = (size_t)n * R;
-    /* Bare keys are encoded in place: the caller's column is the first of
+    /* Bare keys are sorted in place: the caller's column is the first of
      * the two buffers, halving the memory and one pass over it. */
     bool in_place = R == kw;
     /* Bare integer keys are not encoded at all: their encoding is an XOR
