@@ -57,20 +57,12 @@ void cohort__ubins_init(cohort_ubins *u, int64_t n, double first, double last, d
 /* numpy's rule, one value at a time, looking the edges up. */
 static void count_scalar(const cohort_ubins *u, const double *x, int64_t m, int64_t *sub, int64_t *tally)
 {
-    int64_t nb = u->n;
-    double first = u->first, last = u->last, norm = u->norm;
-    const double *e = u->edges;
     for (int64_t i = 0; i < m; i++) {
-        double v = x[i];
-        if (!(v >= first && v <= last)) { /* rare: NaN or out of range */
-            tally[0] += v != v, tally[1] += v < first, tally[2] += v > last;
-            continue;
-        }
-        int64_t b = (int64_t)((v - first) * norm);
-        b -= b == nb;
-        b -= v < e[b];
-        b += (b != nb - 1) & (v >= e[b + 1]);
-        sub[(i & 3) * (nb + 1) + b]++;
+        int64_t b = cohort__ubins_bin(u, x[i]);
+        if (b < 0)
+            tally[-b - 1]++;
+        else
+            sub[(i & 3) * (u->n + 1) + b]++;
     }
 }
 

@@ -88,6 +88,24 @@ typedef struct cohort_ubins {
 void cohort__ubins_init(cohort_ubins *u, int64_t n, double first, double last, double norm, double step,
                         const double *edges);
 
+/* numpy.histogram's bin of x, one value: trunc((x - first) * norm),
+ * corrected by one either way against the edges; or -1 for NaN, -2 below
+ * the range, -3 above it (the index into a tally, less one, negated). */
+static inline int64_t cohort__ubins_bin(const cohort_ubins *u, double x)
+{
+    if (x != x)
+        return -1;
+    if (x < u->first)
+        return -2;
+    if (x > u->last)
+        return -3;
+    int64_t b = (int64_t)((x - u->first) * u->norm);
+    b -= b == u->n;
+    b -= x < u->edges[b];
+    b += (b != u->n - 1) & (x >= u->edges[b + 1]);
+    return b;
+}
+
 /* Add the bins of x[0, m) to counts[0, n), and the NaN, below-range and
  * above-range values to tally[0..2], with numpy's rule (half-open bins, the
  * last closed).  @sub is scratch of 4 (n + 1) counts. */

@@ -51,20 +51,12 @@ static inline uint32_t enc_f32(float v, bool desc)
     return v != v ? UINT32_MAX : u;
 }
 
-/* Bare keys (R the key's width, as the quantiles and bare sorts use) get
- * a loop of their own, which the compiler vectorises. */
 #define ENCODE(T, U, expr)                                                    \
     do {                                                                      \
         const T *x = keys->data;                                              \
-        if (R == sizeof(U) && (uintptr_t)out % sizeof(U) == 0) {              \
-            U *o = (U *)(void *)out;                                          \
-            for (int64_t i = 0; i < n; i++)                                   \
-                o[i] = (expr);                                                \
-        } else {                                                              \
-            for (int64_t i = 0; i < n; i++) {                                 \
-                U u = (expr);                                                 \
-                memcpy(out + (size_t)i * R, &u, sizeof u);                    \
-            }                                                                 \
+        for (int64_t i = 0; i < n; i++) {                                     \
+            U u = (expr);                                                     \
+            memcpy(out + (size_t)i * R, &u, sizeof u);                        \
         }                                                                     \
     } while (0)
 

@@ -25,6 +25,7 @@
 #define CHUNK 2048
 #define XSUM_MAX_BINS 65536
 
+/* A row not binned: -(its tally index) - 1, the codes cohort__ubins_bin returns. */
 enum { OUT_NAN = -1, OUT_UNDER = -2, OUT_OVER = -3 };
 
 /* How one dimension bins its values. */
@@ -34,9 +35,8 @@ typedef struct axis {
     float *edges32;       /* float32 edges when binning in float32 (1-D float32 data) */
     bool uniform;         /* numpy's fast path (1-D uniform bins) */
     bool f32;             /* arithmetic in float32 */
-    double first, last, norm;
     float first32, last32, norm32;
-    cohort_ubins ub;      /* the counting kernel's view of uniform float64 bins */
+    cohort_ubins ub;      /* uniform bins in float64: range, norm, edges */
 } axis;
 
 /* Global min and max of a column's non-NaN values, kept exactly for integers. */
@@ -115,24 +115,6 @@ static inline int64_t search_bin(const double *e, int64_t n, double x)
     return i >= n ? n - 1 : i;
 }
 
-static inline int64_t uniform_bin64(const axis *a, double x)
-{
-    if (x != x)
-        return OUT_NAN;
-    if (x < a->first)
-        return OUT_UNDER;
-    if (x > a->last)
-        return OUT_OVER;
-    int64_t i = (int64_t)((x - a->first) * a->norm);
-    if (i == a->n)
-        i--;
-    if (x < a->edges[i])
-        i--;
-    else if (i != a->n - 1 && x >= a->edges[i + 1])
-        i++;
-    return i;
-}
-
 static inline int64_t uniform_bin32(const axis *a, float x)
 {
     if (x != x)
@@ -166,7 +148,7 @@ static void bin_rows(const axis *ax, int ndim, const cohort_column *cols, int64_
         const axis *a = &ax[d];
         cohort__column_to_double(&cols[d], at, m, buf);
         for (int64_t i = 0; i < m; i++) {
-            int64_t b = a->uniform ? uniform_bin64(a, buf[i]) : search_bin(a->edges, a->n, buf[i]);
+            int64_t b = a->uniform ? cohort__ubins_bin(&a->ub, buf[i]) : search_bin(a->edges, a->n, buf[i]);
             if (d == 0) {
                 idx[i] = b;
             } else if (idx[i] >= 0) {
@@ -333,12 +315,9 @@ static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range 
     if (!one_d)
         return COHORT_OK; /* histogramdd: searching the edges, in float64 */
     a->uniform = true;
-    a->first = first, a->last = last;
-    if (autorange && is_int && !expanded && r->count > 0)
-        a->norm = (double)a->n / (double)int_span;
-    else
-        a->norm = (double)a->n / (last - first);
-    cohort__ubins_init(&a->ub, a->n, first, last, a->norm, (last - first) / (double)a->n, a->edges);
+    double norm = autorange && is_int && !expanded && r->count > 0 ? (double)a->n / (double)int_span
+                                                                    : (double)a->n / (last - first);
+    cohort__ubins_init(&a->ub, a->n, first, last, norm, (last - first) / (double)a->n, a->edges);
     if (t == COHORT_FLOAT) { /* numpy bins float32 data in float32 */
         a->f32 = true;
         a->edges32 = malloc(((size_t)a->n + 1) * sizeof *a->edges32);

@@ -183,15 +183,13 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
 
     /* 1. Pack and sort locally. */
     unsigned char *sorted = NULL, *other = NULL;
-    bool encoded = false; /* the caller's keys hold encoded keys (in-place mode) */
-    bool moved = false;   /* raw keys: the caller's column may not hold them all */
+    bool borrowed = false; /* in-place mode: the caller's column is a work buffer */
     if (st == COHORT_OK) {
         if (verify)
             checksum(keys, payloads, npayloads, &sum_in);
         if (!raw)
             cohort__keys_encode(keys, desc, A, R);
-        encoded = in_place && !raw;
-        moved = raw;
+        borrowed = in_place;
         size_t off = kw;
         for (int j = 0; j < npayloads; j++) {
             size_t w = payloads[j].width;
@@ -269,7 +267,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
             memcpy(keys->data, sorted, bytes);
         else if (!raw)
             cohort__keys_decode(keys, desc, sorted, R, n, keys->data);
-        encoded = moved = false;
+        borrowed = false;
         size_t off = kw;
         for (int j = 0; j < npayloads; j++) {
             size_t w = payloads[j].width;
@@ -305,13 +303,12 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         st = st == COHORT_OK ? st2 : st;
         cohort__phase_add(ctx, COHORT_PHASE_VERIFY, t4);
     }
-    if (encoded) { /* failed midway: give back the caller's keys (in some order) */
+    if (borrowed) { /* failed midway: give back the caller's keys (in some order) */
         if (sorted != NULL && sorted != keys->data)
             memcpy(keys->data, sorted, bytes);
-        cohort__keys_decode(keys, desc, keys->data, R, n, keys->data);
+        if (!raw)
+            cohort__keys_decode(keys, desc, keys->data, R, n, keys->data);
     }
-    if (moved && sorted != NULL && sorted != keys->data) /* failed midway, raw keys: the same */
-        memcpy(keys->data, sorted, bytes);
     if (!in_place)
         cohort__free(ctx, A, bytes);
     cohort__free(ctx, B, bytes);
