@@ -122,6 +122,37 @@ void cohort__ubins_count(const cohort_ubins *u, const double *x, int64_t m, int6
  * cache-sized scratch; 2 KiB per key byte for strings) cannot be allocated. */
 void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n, const void *want);
 
+/* The pieces of the radix sort that a distributed sort interleaves with
+ * its exchange (integer keys: not byte strings).  A cohort_radix holds the
+ * bookkeeping of one sort (about 3.3 MiB). */
+typedef struct cohort_radix cohort_radix;
+cohort_radix *cohort__radix_new(const rec_layout *L);
+void cohort__radix_free(cohort_radix *X);
+
+/* What one read of @n records found: the OR and AND of their encoded keys,
+ * whether they are in order, and which digit (@w bits at @shift; w = 0:
+ * none) it counted into counts[0, 2^w): the top digit a sort of @m records
+ * would take, placed where the first few thousand keys vary. */
+typedef struct cohort_radix_survey {
+    uint64_t any, all;
+    bool sorted;
+    int shift, w;
+} cohort_radix_survey;
+void cohort__radix_survey(const rec_layout *L, const void *recs, int64_t n, int64_t m, int64_t *counts,
+                          cohort_radix_survey *s);
+/* The width of the top digit that splits @m records whose keys vary in
+ * their low @bits bits. */
+int cohort__radix_digit(int64_t m, size_t R, int bits);
+/* Count the digit of @w bits at @shift of @n records into counts[0, 2^w). */
+void cohort__radix_count(const rec_layout *L, const void *recs, int64_t n, int shift, int w, int64_t *counts);
+/* Move the @n records of @a to @tmp by that digit, stably: bucket b to
+ * records starts[b] onwards (starts: the counts' exclusive prefix sums). */
+void cohort__radix_scatter(cohort_radix *X, const void *a, void *tmp, int64_t n, int shift, int w,
+                           const int64_t *starts);
+/* Stable sort of the @m records in @a whose keys agree above bit @bits,
+ * in place, using @tmp (m records) as scratch. */
+void cohort__radix_sort_range(cohort_radix *X, void *a, void *tmp, int64_t m, int bits);
+
 /* ---- merge.c --------------------------------------------------------------- */
 
 /* Stable merge of @nruns sorted runs laid out one after another in @a

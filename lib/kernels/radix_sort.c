@@ -192,6 +192,28 @@ static int digit_bits(int64_t m, size_t R, int bits)
     return w < bits ? w : bits;
 }
 
+typedef struct radix_job {
+    size_t R, kw;
+    uint64_t flip;     /* the encoded key is the stored integer XOR flip */
+    uint64_t (*wc)[8]; /* scatter_lines' cache line per bucket (NULL: not bare keys) */
+} radix_job;
+
+/* Move the @m records of @src to @dst by their digit of @w bits at @shift,
+ * bucket b to start[b] onwards (@pos: 2^w scratch counters). */
+static void split(const radix_job *J, const unsigned char *src, unsigned char *dst, int64_t m, int shift, int w,
+                  const int64_t *start, int64_t *pos)
+{
+    size_t nb = (size_t)1 << w;
+    uint64_t mask = nb - 1;
+    memcpy(pos, start, nb * sizeof *pos);
+    if (J->wc != NULL && J->R == 8 && J->kw == 8 && nb >= 256 && nb <= ((size_t)1 << TOP_BITS) &&
+        m >= 64 * (int64_t)nb && (uintptr_t)dst % 64 == 0)
+        scatter_lines((const uint64_t *)(const void *)src, (uint64_t *)(void *)dst, m, J->flip, shift, mask, start,
+                      pos, J->wc);
+    else
+        scatter(src, dst, m, J->R, J->kw, J->flip, shift, mask, pos);
+}
+
 /*
  * Stable most-significant-digit radix sort of the @m records in @src whose
  * keys agree above bit @bits.  The result goes to @dst when @to_dst, else
@@ -207,12 +229,6 @@ static int digit_bits(int64_t m, size_t R, int bits)
  * cache-resident scratch for a bucket small enough to be sorted in cache;
  * @counted: the first level's counts are in hist already.
  */
-typedef struct radix_job {
-    size_t R, kw;
-    uint64_t flip;     /* the encoded key is the stored integer XOR flip */
-    uint64_t (*wc)[8]; /* scatter_lines' cache line per bucket (NULL: not bare keys) */
-} radix_job;
-
 static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst,
                 int64_t *hist, unsigned char *near, bool counted)
 {
@@ -246,14 +262,7 @@ static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int6
         bits = shift;
         if (largest == m)
             continue; /* this digit is the same everywhere: on to the next */
-        int64_t *pos = hist + (NB + 1);
-        memcpy(pos, start, nb * sizeof *pos);
-        if (J->wc != NULL && R == 8 && kw == 8 && nb >= 256 && nb <= ((size_t)1 << TOP_BITS) &&
-            m >= 64 * (int64_t)nb && (uintptr_t)dst % 64 == 0)
-            scatter_lines((const uint64_t *)(const void *)src, (uint64_t *)(void *)dst, m, flip, shift, mask, start,
-                          pos, J->wc);
-        else
-            scatter(src, dst, m, R, kw, flip, shift, mask, pos);
+        split(J, src, dst, m, shift, w, start, hist + (NB + 1));
         unsigned char *out = to_dst ? dst : src;
         /* Small buckets are sorted by insertion: all at once when every
          * bucket is small (records never cross a bucket's bounds, so the
@@ -277,19 +286,49 @@ static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int6
         memcpy(dst, src, (size_t)m * R);
 }
 
-static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n, bool in_a)
+struct cohort_radix {
+    radix_job J;
+    int64_t *hist;       /* two rows of NB + 1 counters per level; a level takes at least 4 bits */
+    unsigned char *near; /* IN_CACHE bytes: where a bucket that fits is sorted */
+};
+
+cohort_radix *cohort__radix_new(const rec_layout *L)
 {
-    size_t R = L->R, kw = L->kw;
-    uint64_t flip = L->flip;
-    /* Two rows of counters per level; a level takes at least 4 bits. */
-    int64_t *hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *hist);
-    if (hist == NULL)
+    cohort_radix *X = calloc(1, sizeof *X);
+    if (X == NULL)
         return NULL;
-    /* The first read finds sorted or all-equal input, and which bits vary;
-     * it also counts the first level's digit, where the first few thousand
-     * keys say the varying bits begin (right, but for rare data, in which
-     * case msd counts again). */
-    uint64_t any = 0, all = ~(uint64_t)0, prev = 0;
+    X->J = (radix_job){L->R, L->kw, L->flip, NULL};
+    X->hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *X->hist);
+    X->near = malloc(IN_CACHE);
+    if (X->hist == NULL || X->near == NULL ||
+        (L->R == 8 && posix_memalign((void **)&X->J.wc, 64, ((size_t)1 << TOP_BITS) * sizeof *X->J.wc) != 0)) {
+        cohort__radix_free(X);
+        return NULL;
+    }
+    return X;
+}
+
+void cohort__radix_free(cohort_radix *X)
+{
+    if (X == NULL)
+        return;
+    free(X->J.wc);
+    free(X->near);
+    free(X->hist);
+    free(X);
+}
+
+int cohort__radix_digit(int64_t m, size_t R, int bits) { return digit_bits(m, R, bits); }
+
+/* The first read finds sorted or all-equal input, and which bits vary; it
+ * also counts a digit, where the first few thousand keys say the varying
+ * bits begin (right, but for rare data). */
+void cohort__radix_survey(const rec_layout *L, const void *recs, int64_t n, int64_t m, int64_t *counts,
+                          cohort_radix_survey *s)
+{
+    const unsigned char *a = recs;
+    size_t R = L->R, kw = L->kw;
+    uint64_t flip = L->flip, any = 0, all = ~(uint64_t)0, prev = 0;
     int64_t i = 0, head = n < 4096 ? n : 4096;
     bool sorted = true;
     for (; i < head; i++) {
@@ -299,39 +338,68 @@ static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tm
         prev = k;
     }
     int guess = any ^ all ? 64 - __builtin_clzll(any ^ all) : 0;
-    int w = guess > 0 ? digit_bits(n, R, guess) : 0, shift = guess - w;
+    int w = guess > 0 ? digit_bits(m, R, guess) : 0, shift = guess - w;
     uint64_t mask = ((uint64_t)1 << w) - 1;
-    memset(hist, 0, ((size_t)NB + 1) * sizeof *hist);
+    memset(counts, 0, ((size_t)1 << w) * sizeof *counts);
     for (int64_t j = 0; j < i; j++)
-        hist[((load_key(a + (size_t)j * R, kw, flip) >> shift) & mask) + 1]++;
+        counts[(load_key(a + (size_t)j * R, kw, flip) >> shift) & mask]++;
     for (; i < n; i++) {
         uint64_t k = load_key(a + (size_t)i * R, kw, flip);
         any |= k, all &= k;
         sorted &= k >= prev;
         prev = k;
-        hist[((k >> shift) & mask) + 1]++;
+        counts[(k >> shift) & mask]++;
     }
-    uint64_t varying = any ^ all;
-    if (varying == 0 || sorted) {
-        free(hist);
-        return a; /* already in order (all equal, or sorted input): nothing to move */
-    }
-    int bits = 64 - __builtin_clzll(varying); /* keys agree above this bit */
-    uint64_t(*wc)[8] = NULL;
-    unsigned char *near = (size_t)n * R > IN_CACHE ? malloc(IN_CACHE) : NULL;
-    if (((size_t)n * R > IN_CACHE && near == NULL) ||
-        (R == 8 && posix_memalign((void **)&wc, 64, ((size_t)1 << TOP_BITS) * sizeof *wc) != 0)) {
-        free(hist), free(near);
-        return NULL;
-    }
-    radix_job J = {R, kw, flip, wc};
-    msd(&J, a, tmp, n, bits, !in_a, hist, near, bits == guess);
+    *s = (cohort_radix_survey){any, all, sorted, shift, w};
+}
+
+void cohort__radix_count(const rec_layout *L, const void *recs, int64_t n, int shift, int w, int64_t *counts)
+{
+    const unsigned char *a = recs;
+    uint64_t mask = ((uint64_t)1 << w) - 1;
+    memset(counts, 0, ((size_t)1 << w) * sizeof *counts);
+    for (int64_t i = 0; i < n; i++)
+        counts[(load_key(a + (size_t)i * L->R, L->kw, L->flip) >> shift) & mask]++;
+}
+
+void cohort__radix_scatter(cohort_radix *X, const void *a, void *tmp, int64_t n, int shift, int w,
+                           const int64_t *starts)
+{
+    split(&X->J, a, tmp, n, shift, w, starts, X->hist);
+#ifdef __SSE2__
+    _mm_sfence();
+#endif
+}
+
+void cohort__radix_sort_range(cohort_radix *X, void *a, void *tmp, int64_t m, int bits)
+{
+    msd(&X->J, a, tmp, m, bits, false, X->hist, X->near, false);
 #ifdef __SSE2__
     _mm_sfence(); /* the streamed lines before anything that follows */
 #endif
-    free(near);
-    free(wc);
-    free(hist);
+}
+
+static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n, bool in_a)
+{
+    cohort_radix *X = cohort__radix_new(L);
+    if (X == NULL)
+        return NULL;
+    cohort_radix_survey s;
+    X->hist[0] = 0; /* msd's bucket starts: the counts shifted by one */
+    cohort__radix_survey(L, a, n, n, X->hist + 1, &s);
+    uint64_t varying = s.any ^ s.all;
+    if (varying == 0 || s.sorted) {
+        cohort__radix_free(X);
+        return a; /* already in order (all equal, or sorted input): nothing to move */
+    }
+    int bits = 64 - __builtin_clzll(varying); /* keys agree above this bit */
+    /* A sort that fits in cache needs no cache-sized scratch beside it. */
+    msd(&X->J, a, tmp, n, bits, !in_a, X->hist, (size_t)n * L->R > IN_CACHE ? X->near : NULL,
+        s.w > 0 && bits == s.shift + s.w);
+#ifdef __SSE2__
+    _mm_sfence(); /* the streamed lines before anything that follows */
+#endif
+    cohort__radix_free(X);
     return in_a ? a : tmp;
 }
 
