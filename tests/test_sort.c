@@ -152,7 +152,7 @@ static void check_sort(cohort_type t, size_t width, dist d, layout lay, int64_t 
     int st = cohort_sort(T_ctx, &k, payloads ? pay : NULL, payloads ? 2 : 0, with == BARE ? NULL : index, &o);
     CU_ASSERT_EQUAL(st, COHORT_OK);
     if (st != COHORT_OK && T_rank == 0)
-        fprintf(stderr, "sort failed: %s\n", cohort_errmsg(T_ctx));
+        fprintf(stderr, "sort failed (t%d d%d lay%d desc%d with%d): %s\n", (int)t, (int)d, (int)lay, (int)desc, (int)with, cohort_errmsg(T_ctx));
 
     /* Oracle: stable sort of global indices. */
     int64_t *order = malloc((size_t)N * 8 + 8);

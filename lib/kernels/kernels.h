@@ -126,6 +126,7 @@ void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n, con
  * its exchange (integer keys: not byte strings).  A cohort_radix holds the
  * bookkeeping of one sort (about 3.3 MiB). */
 typedef struct cohort_radix cohort_radix;
+#define COHORT_RADIX_DIGIT_MAX 13 /* bits of the widest digit */
 cohort_radix *cohort__radix_new(const rec_layout *L);
 void cohort__radix_free(cohort_radix *X);
 

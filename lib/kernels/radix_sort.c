@@ -28,7 +28,7 @@
  * hold half a record each on average (fewer records for insertion sort to
  * move, measured best against one or two per bucket), up to TOP_BITS bits
  * for a pass over memory (one open line per bucket) and DBITS in cache. */
-#define DBITS 13
+#define DBITS COHORT_RADIX_DIGIT_MAX
 #define NB (1 << DBITS)
 #define TOP_BITS 11
 #define IN_CACHE ((size_t)1 << 20) /* bytes of records a level sorts in cache */

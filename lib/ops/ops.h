@@ -19,6 +19,11 @@
  */
 int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs, int64_t n, const int64_t *targets,
                           int m, int64_t *pos, void *keys_out);
+/* The same, each target k in its own sorted records recs[k] (n[k] of them
+ * on this rank): targets[k] is a position in the global order of those.
+ * Targets may share records. */
+int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void *const *recs, const int64_t *n,
+                               const int64_t *targets, int m, int64_t *pos, void *keys_out);
 
 /* For tests: called by cohort_sort just before it verifies its result, so
  * that a planted corruption can be shown to be caught.  NULL normally. */

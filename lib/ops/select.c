@@ -18,36 +18,38 @@
 #include <limits.h>
 #include <stdlib.h>
 
-int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs, int64_t n, const int64_t *targets,
-                          int m, int64_t *pos, void *keys_out)
+int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void *const *recs, const int64_t *n,
+                               const int64_t *targets, int m, int64_t *pos, void *keys_out)
 {
     int st = COHORT_OK;
     size_t kw = L->kw;
-    const unsigned char *r = recs;
-    int64_t N = 0;
-    st = COHORT_MPI(ctx, MPI_Allreduce(&n, &N, 1, MPI_INT64_T, MPI_SUM, ctx->comm));
-    if (st != COHORT_OK || m == 0)
-        return st;
+    if (m == 0)
+        return COHORT_OK;
 
-    /* Per target: bracket, global bracket ends, state; then scratch for the reductions. */
-    size_t bytes = (size_t)m * (6 * sizeof(int64_t) + 2 * sizeof(int64_t) + 2 * sizeof(int64_t) + 2 * kw + 4);
+    /* Per target: bracket, global bracket ends, state, global size; then scratch for the reductions. */
+    size_t bytes = (size_t)m * (7 * sizeof(int64_t) + 2 * sizeof(int64_t) + 2 * sizeof(int64_t) + 2 * kw + 4);
     unsigned char *mem = NULL;
     st = cohort__calloc(ctx, bytes, "selection state", (void **)&mem);
     st = cohort__agree(ctx, st);
     if (st != COHORT_OK)
         return st;
     int64_t *lo = (int64_t *)mem, *hi = lo + m, *Lo = hi + m, *Hi = Lo + m, *less = Hi + m, *eq = less + m;
-    int64_t *counts = eq + m;              /* 2m: less and less-or-equal, summed */
+    int64_t *N = eq + m, *counts = N + m; /* counts: 2m, less and less-or-equal, summed */
     struct { long v; int r; } *wide = (void *)(counts + 2 * m); /* m, MAXLOC pairs */
     unsigned char *pivots = (unsigned char *)(wide + m), *mine = pivots + (size_t)m * kw;
     char *done = (char *)(mine + (size_t)m * kw);
+    st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(n, N, m, MPI_INT64_T, MPI_SUM, ctx->comm)));
+    if (st != COHORT_OK) {
+        cohort__free(ctx, mem, bytes);
+        return st;
+    }
 
     int left = 0;
     for (int k = 0; k < m; k++) {
-        lo[k] = 0, hi[k] = n, Lo[k] = 0, Hi[k] = N;
-        if (targets[k] >= N) { /* past the end: after every record */
+        lo[k] = 0, hi[k] = n[k], Lo[k] = 0, Hi[k] = N[k];
+        if (targets[k] >= N[k]) { /* past the end: after every record */
             done[k] = 1;
-            less[k] = n, eq[k] = 0;
+            less[k] = n[k], eq[k] = 0;
         } else {
             left++;
         }
@@ -68,7 +70,7 @@ int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs
             else
                 c = lo[k] + b / 2;
             c = c < lo[k] ? lo[k] : c >= hi[k] ? hi[k] - 1 : c;
-            memcpy(mine + (size_t)k * kw, r + (size_t)c * L->R, kw);
+            memcpy(mine + (size_t)k * kw, (const unsigned char *)recs[k] + (size_t)c * L->R, kw);
         }
         if (st == COHORT_OK) /* only the proposing rank has non-zero bytes */
             st = COHORT_MPI(ctx, MPI_Allreduce(mine, pivots, (int)((size_t)m * kw), MPI_BYTE, MPI_BOR, ctx->comm));
@@ -76,7 +78,7 @@ int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs
             if (done[k])
                 continue;
             const unsigned char *v = pivots + (size_t)k * kw;
-            int64_t a = cohort__lower_bound(L, r, n, v, false), b = cohort__lower_bound(L, r, n, v, true);
+            int64_t a = cohort__lower_bound(L, recs[k], n[k], v, false), b = cohort__lower_bound(L, recs[k], n[k], v, true);
             less[k] = a, eq[k] = b - a;
             counts[2 * k] = a, counts[2 * k + 1] = b;
         }
@@ -107,15 +109,31 @@ int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs
         memset(prefix, 0, (size_t)m * sizeof *prefix);
     for (int k = 0; st == COHORT_OK && k < m; k++) {
         int64_t take = targets[k] - Lo[k] - prefix[k];
-        if (targets[k] >= N)
+        if (targets[k] >= N[k])
             take = 0;
         take = take < 0 ? 0 : take > eq[k] ? eq[k] : take;
         pos[k] = less[k] + take;
-        if (keys_out && targets[k] >= N)
+        if (keys_out && targets[k] >= N[k])
             memset((unsigned char *)keys_out + (size_t)k * kw, 0, kw);
     }
     cohort__free(ctx, mem, bytes);
     return cohort__agree(ctx, st);
+}
+
+int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs, int64_t n, const int64_t *targets,
+                          int m, int64_t *pos, void *keys_out)
+{
+    const void **each = malloc((size_t)(m > 0 ? m : 1) * (sizeof *each + sizeof(int64_t)));
+    int st = cohort__agree(ctx, each == NULL ? COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for the selection")
+                                             : COHORT_OK);
+    if (st != COHORT_OK)
+        return st;
+    int64_t *ns = (int64_t *)(void *)(each + m);
+    for (int k = 0; k < m; k++)
+        each[k] = recs, ns[k] = n;
+    st = cohort__select_sorted_each(ctx, L, each, ns, targets, m, pos, keys_out);
+    free(each);
+    return st;
 }
 
 int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *positions, int m,

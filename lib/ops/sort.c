@@ -21,6 +21,7 @@
  */
 #include "ops.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *payloads, int npayloads);
@@ -101,6 +102,256 @@ static int verify_order(cohort_ctx *ctx, const rec_layout *L, const void *recs, 
         memcpy(&below_has, below, 8);
     if (st == COHORT_OK && below_has && n > 0 && cohort__key_cmp(L, below + 8, r) > 0)
         st = COHORT_FAIL(ctx, COHORT_ERR_VERIFY, "sort verification: the first row is below the last row of a lower rank");
+    return st;
+}
+
+/* The bucket (key range) of a sorted position, and what the bucket path
+ * knows of the global order: the global start of every bucket (Gs, nb + 1)
+ * and of every rank's slice (S, p + 1). */
+typedef struct bucket_plan {
+    int nb;              /* buckets: the top digit's values */
+    const int64_t *Gs;   /* global start of each bucket; Gs[nb] = N */
+    const int64_t *S;    /* global start of each rank's slice; S[p] = N */
+} bucket_plan;
+
+/* The bucket holding global position @g (nb when g is N). */
+static int bucket_at(const bucket_plan *P, int64_t g)
+{
+    int lo = 0, hi = P->nb; /* the last b with Gs[b] <= g, skipping empty buckets */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (P->Gs[mid + 1] <= g)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The buckets [*first, *first + return) that meet rank d's slice. */
+static int slice_buckets(const bucket_plan *P, int d, int *first)
+{
+    int64_t a = P->S[d], b = P->S[d + 1];
+    *first = a < b ? bucket_at(P, a) : 0;
+    return a < b ? bucket_at(P, b - 1) - *first + 1 : 0;
+}
+
+/*
+ * Sort by buckets.  The keys' top digit splits every rank's records into
+ * the same 2^w key ranges ("buckets"); one sum over ranks gives each
+ * bucket's global size, so every rank knows which buckets fall whole in
+ * which rank's slice.  Only a bucket that straddles a slice boundary (at
+ * most one per boundary) is sorted before the exchange, to find the exact
+ * cut (cohort__select_sorted_each; ties by rank).  The rest travels
+ * unsorted, straight to its place in the receiver's slice (MPI_Alltoallw
+ * with a receive type per source: each bucket's pieces in rank order),
+ * where each bucket is sorted in cache (the stable sort of pieces in rank
+ * order keeps equal keys in global input order); a straddling bucket's
+ * pieces arrive sorted and are merged.  Against sorting, exchanging and
+ * merging, this saves ceil(lg p) passes over memory on every rank.
+ *
+ * Needs integer keys and every rank's records under 2 GiB (MPI's int
+ * displacements); the caller checks both.  Collective.  On return the
+ * slice is in A.  *in_order: nothing moved because every rank's records
+ * are in order already (the caller's merge path finishes).  On failure
+ * *held is the buffer holding this rank's own records (in some order).
+ * Memory beyond A and B: the radix bookkeeping (3.3 MiB) and O(2^w + p).
+ */
+static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *A, unsigned char *B, int64_t n,
+                           const int64_t *S, bool *in_order, unsigned char **held)
+{
+    int p = ctx->size, r = ctx->rank, st = COHORT_OK;
+    size_t R = L->R;
+    int64_t most = 0;
+    for (int j = 0; j < p; j++)
+        most = S[j + 1] - S[j] > most ? S[j + 1] - S[j] : most;
+    *in_order = false, *held = A;
+    double t0 = cohort__now();
+
+    /* Counts of the top digit, local and global, and the bookkeeping. */
+    enum { NBMAX = 1 << COHORT_RADIX_DIGIT_MAX };
+    size_t book = (3 * (size_t)(NBMAX + 1) + 2 * (size_t)(p + 1)) * sizeof(int64_t);
+    int64_t *cnt = NULL;
+    cohort_radix *X = cohort__radix_new(L);
+    if (X == NULL)
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
+    else
+        st = cohort__alloc(ctx, book, "sort bucket counts", (void **)&cnt);
+    int64_t *Gs = cnt + (NBMAX + 1), *ls = Gs + (NBMAX + 1), *pos = ls + (NBMAX + 1), *bj = pos + (p + 1);
+    cohort_radix_survey s = {0};
+    uint64_t g[3] = {0, 0, 0};
+    if (st == COHORT_OK) {
+        cohort__radix_survey(L, A, n, most, cnt, &s);
+        g[0] = s.any, g[1] = ~s.all, g[2] = !s.sorted;
+    }
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, g, 3, MPI_UINT64_T, MPI_BOR, ctx->comm)));
+    uint64_t varying = g[0] ^ ~g[1];
+    if (st != COHORT_OK || varying == 0 || g[2] == 0) {
+        *in_order = st == COHORT_OK;
+        cohort__free(ctx, cnt, book);
+        cohort__radix_free(X);
+        return st;
+    }
+
+    /* Every rank splits by the same digit, the top one of the bits that
+     * vary anywhere (and counts again if its first keys guessed another). */
+    int bits = 64 - __builtin_clzll(varying), w = cohort__radix_digit(most, R, bits), shift = bits - w, nb = 1 << w;
+    if (s.w != w || s.shift != shift)
+        cohort__radix_count(L, A, n, shift, w, cnt);
+    st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(cnt, Gs + 1, nb, MPI_INT64_T, MPI_SUM, ctx->comm)));
+    if (st != COHORT_OK) {
+        cohort__free(ctx, cnt, book);
+        cohort__radix_free(X);
+        return st;
+    }
+    Gs[0] = 0, ls[0] = 0;
+    for (int b = 0; b < nb; b++)
+        Gs[b + 1] += Gs[b], ls[b + 1] = ls[b] + cnt[b];
+    bucket_plan P = {nb, Gs, S};
+    int m = 0; /* boundaries inside a bucket */
+    for (int j = 0; j <= p; j++) {
+        bj[j] = bucket_at(&P, S[j]);
+        m += j > 0 && j < p && bj[j] < nb && S[j] > Gs[bj[j]];
+    }
+    int fb, nbk = slice_buckets(&P, r, &fb), sends = 0;
+    for (int d = 0; d < p; d++) {
+        int f;
+        sends += slice_buckets(&P, d, &f);
+    }
+
+    /* The rest of the bookkeeping, before any record moves. */
+    size_t more = (size_t)m * (sizeof(void *) + 3 * sizeof(int64_t)) + (size_t)(sends + (size_t)p * nbk) * sizeof(int64_t) +
+                  (size_t)p * (7 * sizeof(int) + 2 * sizeof(MPI_Datatype)) + (size_t)nbk * (sizeof(int) + sizeof(MPI_Aint) + sizeof(int64_t));
+    unsigned char *mem = NULL;
+    st = cohort__agree(ctx, cohort__alloc(ctx, more, "sort bucket plan", (void **)&mem));
+    if (st != COHORT_OK) {
+        cohort__free(ctx, cnt, book);
+        cohort__radix_free(X);
+        return st;
+    }
+    const void **recs = (const void **)(void *)mem;
+    int64_t *nrec = (int64_t *)(void *)(recs + m), *target = nrec + m, *cut = target + m;
+    int64_t *piece_out = cut + m, *piece_in = piece_out + sends; /* piece_in[s * nbk + i]: source s, bucket fb + i */
+    int64_t *off = piece_in + (size_t)p * nbk;
+    MPI_Aint *disp = (MPI_Aint *)(void *)(off + nbk);
+    MPI_Datatype *types = (MPI_Datatype *)(void *)(disp + nbk);
+    MPI_Datatype *stypes = types + p;
+    int *ints = (int *)(void *)(stypes + p), *blen = ints + 7 * p;
+    int *pc = ints, *pd = pc + p, *qc = pd + p, *qd = qc + p, *sc = qd + p, *sd = sc + p, *ones = sd + p;
+
+    /* Records to B by bucket; the straddling buckets sorted, and cut. */
+    if (n > 0)
+        cohort__radix_scatter(X, A, B, n, shift, w, ls);
+    *held = B;
+    int k = 0;
+    for (int j = 1, last = -1; j < p; j++) {
+        int b = bj[j];
+        if (b >= nb || S[j] == Gs[b])
+            continue;
+        if (b != last) /* once, though several boundaries may fall in it */
+            cohort__radix_sort_range(X, B + (size_t)ls[b] * R, A + (size_t)ls[b] * R, ls[b + 1] - ls[b], shift);
+        recs[k] = B + (size_t)ls[b] * R, nrec[k] = ls[b + 1] - ls[b], target[k] = S[j] - Gs[b];
+        k++, last = b;
+    }
+    cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
+    double t1 = cohort__now();
+    st = cohort__select_sorted_each(ctx, L, recs, nrec, target, m, cut, NULL);
+    k = 0;
+    for (int j = 0; j <= p; j++) { /* pos[j]: where rank j's records begin in B */
+        int b = bj[j];
+        pos[j] = j == 0 ? 0 : j == p || b >= nb ? n : S[j] == Gs[b] ? ls[b] : ls[b] + cut[k++];
+    }
+
+    /* How many records of each bucket go to each rank, and the receive
+     * side's count of every piece. */
+    int64_t got = 0;
+    for (int d = 0, at = 0; d < p; d++) {
+        int f, c = slice_buckets(&P, d, &f);
+        pc[d] = c, pd[d] = at;
+        for (int i = 0; i < c; i++) {
+            int64_t lo = ls[f + i] > pos[d] ? ls[f + i] : pos[d], hi = ls[f + i + 1] < pos[d + 1] ? ls[f + i + 1] : pos[d + 1];
+            piece_out[at + i] = hi > lo ? hi - lo : 0;
+        }
+        at += c;
+        qc[d] = nbk, qd[d] = d * nbk;
+    }
+    if (st == COHORT_OK)
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Alltoallv(piece_out, pc, pd, MPI_INT64_T, piece_in, qc, qd,
+                                                              MPI_INT64_T, ctx->comm)));
+    for (int q = 0; st == COHORT_OK && q < p * nbk; q++)
+        got += piece_in[q];
+    if (st == COHORT_OK && got != S[r + 1] - S[r]) /* a broken split must not overrun the buffer */
+        st = COHORT_FAIL(ctx, COHORT_ERR_INTERNAL, "sort: would receive %lld rows for %lld", (long long)got,
+                         (long long)(S[r + 1] - S[r]));
+    st = cohort__agree(ctx, st);
+    cohort__phase_add(ctx, COHORT_PHASE_SPLIT, t1);
+
+    /* One exchange: each source's pieces land in their buckets' places,
+     * after the pieces of the sources below it. */
+    double t2 = cohort__now();
+    MPI_Datatype rec = MPI_DATATYPE_NULL;
+    int ntypes = 0;
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Type_contiguous((int)R, MPI_BYTE, &rec));
+    if (st == COHORT_OK)
+        st = COHORT_MPI(ctx, MPI_Type_commit(&rec));
+    for (int i = 0; i < nbk; i++) {
+        int b = fb + i;
+        off[i] = (Gs[b] > S[r] ? Gs[b] : S[r]) - S[r];
+    }
+    for (int q = 0; st == COHORT_OK && q < p; q++, ntypes++) {
+        for (int i = 0; i < nbk; i++) {
+            blen[i] = (int)piece_in[(size_t)q * nbk + i];
+            disp[i] = (MPI_Aint)((size_t)off[i] * R);
+            off[i] += piece_in[(size_t)q * nbk + i];
+        }
+        st = COHORT_MPI(ctx, MPI_Type_create_hindexed(nbk, blen, disp, rec, &types[q]));
+        if (st == COHORT_OK)
+            st = COHORT_MPI(ctx, MPI_Type_commit(&types[q]));
+        sc[q] = (int)(pos[q + 1] - pos[q]), sd[q] = (int)((size_t)pos[q] * R), ones[q] = 1;
+        pd[q] = 0;
+    }
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK) {
+        for (int q = 0; q < p; q++)
+            stypes[q] = rec;
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Alltoallw(B, sc, sd, stypes, A, ones, pd, types, ctx->comm)));
+    }
+    for (int q = 0; q < ntypes; q++)
+        MPI_Type_free(&types[q]);
+    if (rec != MPI_DATATYPE_NULL)
+        MPI_Type_free(&rec);
+    cohort__phase_add(ctx, COHORT_PHASE_EXCHANGE, t2);
+
+    /* Each bucket of the slice sorted in place; a straddling one merged. */
+    if (st == COHORT_OK) {
+        double t3 = cohort__now();
+        *held = A;
+        for (int i = 0; i < nbk; i++) {
+            int b = fb + i;
+            int64_t lo = Gs[b] > S[r] ? Gs[b] : S[r], hi = Gs[b + 1] < S[r + 1] ? Gs[b + 1] : S[r + 1];
+            unsigned char *a = A + (size_t)(lo - S[r]) * R, *tmp = B + (size_t)(lo - S[r]) * R;
+            if (hi - lo < 2)
+                continue;
+            if (lo > Gs[b] || hi < Gs[b + 1]) { /* pieces sorted at their sources */
+                int64_t *runs = pos; /* the pieces' lengths, by source (pos is spent) */
+                for (int q = 0; q < p; q++)
+                    runs[q] = piece_in[(size_t)q * nbk + i];
+                unsigned char *res = cohort__merge_runs(L, a, tmp, runs, p);
+                if (res == tmp)
+                    memcpy(a, tmp, (size_t)(hi - lo) * R);
+                if (res != NULL)
+                    continue;
+            }
+            cohort__radix_sort_range(X, a, tmp, hi - lo, shift);
+        }
+        cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t3);
+    }
+    cohort__free(ctx, mem, more);
+    cohort__free(ctx, cnt, book);
+    cohort__radix_free(X);
     return st;
 }
 
@@ -206,6 +457,23 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
                 int64_t g = before + i;
                 memcpy(A + (size_t)i * R + off_index, &g, 8);
             }
+        starts[p] = total;
+        cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
+    }
+
+    /* Integer keys on several ranks are sorted by buckets when every
+     * rank's records fit MPI's int displacements; otherwise (byte strings,
+     * one rank, larger ranks, input in order everywhere) locally, then
+     * split, exchanged and merged. */
+    int64_t most = 0;
+    for (int j = 0; st == COHORT_OK && j < p; j++)
+        most = starts[j + 1] - starts[j] > most ? starts[j + 1] - starts[j] : most;
+    bool merge_path = true;
+    if (st == COHORT_OK && p > 1 && !L.bytes && (uint64_t)most * R <= INT_MAX) {
+        st = sort_by_buckets(ctx, &L, A, B, n, starts, &merge_path, &sorted);
+        other = B;
+    } else if (st == COHORT_OK) {
+        double t1 = cohort__now();
         /* The merge of the received runs takes ceil(lg p) passes, each
          * into the other buffer: the sort ends where the merge ends in A,
          * the caller's column when the keys are bare, and is not copied. */
@@ -216,13 +484,13 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         if (sorted == NULL)
             st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
         other = sorted == A ? B : A;
-        cohort__progress(ctx, "sort", 1, 3);
+        cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t1);
     }
-    cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t0);
+    cohort__progress(ctx, "sort", 1, 3);
     st = cohort__agree(ctx, st);
 
     /* 2-4. Split, exchange, merge. */
-    if (st == COHORT_OK && p > 1) {
+    if (st == COHORT_OK && p > 1 && merge_path) {
         double t1 = cohort__now();
         st = cohort__select_sorted(ctx, &L, sorted, n, starts + 1, p - 1, pos + 1, NULL);
         pos[0] = 0, pos[p] = n;
