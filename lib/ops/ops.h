@@ -25,6 +25,11 @@ int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs
 int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void *const *recs, const int64_t *n,
                                const int64_t *targets, int m, int64_t *pos, void *keys_out);
 
+/* For tests: when true, cohort_sort takes the path of byte-string keys and
+ * of ranks over 2 GiB for integer keys too (sort locally, split, exchange,
+ * merge) rather than sorting by buckets.  False normally. */
+extern bool cohort__sort_merge_only;
+
 /* For tests: called by cohort_sort just before it verifies its result, so
  * that a planted corruption can be shown to be caught.  NULL normally. */
 extern void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *payloads, int npayloads);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 
 void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *payloads, int npayloads);
+bool cohort__sort_merge_only;
 
 static int check_column(cohort_ctx *ctx, const cohort_column *c, const char *what, int64_t n)
 {
@@ -469,7 +470,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     for (int j = 0; st == COHORT_OK && j < p; j++)
         most = starts[j + 1] - starts[j] > most ? starts[j + 1] - starts[j] : most;
     bool merge_path = true;
-    if (st == COHORT_OK && p > 1 && !L.bytes && (uint64_t)most * R <= INT_MAX) {
+    if (st == COHORT_OK && p > 1 && !L.bytes && (uint64_t)most * R <= INT_MAX && !cohort__sort_merge_only) {
         st = sort_by_buckets(ctx, &L, A, B, n, starts, &merge_path, &sorted);
         other = B;
     } else if (st == COHORT_OK) {
