@@ -393,12 +393,18 @@ typedef struct cohort_sort_options {
  * Collective; key type, payload types and options equal on every rank.
  * Memory per rank: 2 × rows × (key width + payload widths [+ 8 with
  * @index] [+ key width for float keys holding -0.0 or NaN]), plus O(p)
- * and about 3.3 MiB of the radix sort's histograms and scratch;
+ * and about 3.5 MiB of the radix sort's histograms and scratch;
  * keys alone (no payload, no index) are sorted in the caller's column plus
  * one buffer of rows × key width (integers as they are, with no pass to
  * encode or decode them).
- * Communication: O(p) per rank and round for the splitters (a few rounds),
- * then one all-to-all of the records.
+ * Numeric keys on several ranks (each rank's rows under 2 GiB) are split
+ * into up to 2^11 key ranges by their top bits before they are sorted: one
+ * sum of the ranges' sizes, a selection (a few rounds of O(p) per rank)
+ * inside the ranges that straddle a rank boundary, then one all-to-all in
+ * which every piece lands in its place, and each range is sorted in cache
+ * by its receiver; no merge.  Otherwise (byte strings, larger ranks) rows
+ * are sorted locally, split by the selection, exchanged and merged
+ * (ceil(lg p) passes).
  */
 int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, int npayloads, int64_t *index,
                 const cohort_sort_options *opts);

@@ -1,19 +1,23 @@
 /*
  * sort.c — the distributed sort: exact, stable, exactly balanced.
  *
- * 1. Each rank packs its rows into records [encoded key | payload bytes |
- *    original key when the encoding loses bits | global index] and radix
- *    sorts them (stable).  Bare integer keys are sorted as they are: their
- *    encoding is an XOR with a constant, which the kernels apply as they
- *    read them (rec_layout.flip).
- * 2. Exact splitters: rank j's output is global positions [S_j, S_j+1)
- *    where S_j is the number of input rows on ranks below j, so every rank
- *    keeps its row count; cohort__select_sorted finds where each S_j falls
- *    in every rank's sorted records, ties cut by rank.
- * 3. One all-to-all exchange (64-bit counts) moves each slice to its rank.
- * 4. The received runs arrive in rank order, each sorted: a stable merge
+ * Each rank packs its rows into records [encoded key | payload bytes |
+ * original key when the encoding loses bits | global index]; bare integer
+ * keys are sorted as they are (their encoding is an XOR with a constant,
+ * which the kernels apply as they read them: rec_layout.flip).  Rank j's
+ * output is global positions [S_j, S_j+1), S_j the number of input rows on
+ * ranks below j, so every rank keeps its row count.  Then, for numeric
+ * keys on several ranks, sort_by_buckets: split by the top digit, cut the
+ * buckets that straddle a boundary, exchange, sort each bucket in place.
+ * Otherwise (byte strings; ranks over 2 GiB, beyond MPI's int
+ * displacements):
+ * 1. a local radix sort (stable);
+ * 2. exact splitters: cohort__select_sorted finds where each S_j falls in
+ *    every rank's sorted records, ties cut by rank;
+ * 3. one all-to-all exchange (64-bit counts) moves each slice to its rank;
+ * 4. the received runs arrive in rank order, each sorted: a stable merge
  *    keeps equal keys in global input order.
- * 5. Records are unpacked into the caller's columns, in place.
+ * Last, records are unpacked into the caller's columns, in place.
  *
  * Memory: two buffers of n × R bytes per rank (R = record size), because
  * every rank receives exactly as many records as it sends; about twice the
