@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum { D_UNIFORM, D_SORTED, D_REVERSE, D_EQUAL, D_TWO, D_ZIPF, D_SPECIAL, D_NARROW } dist;
+typedef enum { D_UNIFORM, D_SORTED, D_REVERSE, D_EQUAL, D_TWO, D_ZIPF, D_SPECIAL, D_NARROW, D_CLUSTERED } dist;
 typedef enum { C_EVEN, C_ONE_RANK, C_EMPTY_RANKS, C_SKEWED, C_TINY } layout;
-static const char *const dist_names[] = {"uniform", "sorted", "reverse", "equal", "two", "zipf", "special", "narrow"};
+static const char *const dist_names[] = {"uniform", "sorted", "reverse", "equal", "two", "zipf", "special", "narrow", "clustered"};
 
 /* Rows per rank under each layout, for a global size of about N. */
 static int64_t rows_of(layout c, int r, int64_t N)
@@ -42,6 +42,7 @@ static void key_of(cohort_type t, size_t width, dist d, int64_t g, int64_t N, un
     case D_TWO: x = (double)(u % 2); break;
     case D_ZIPF: x = floor(exp((double)(u >> 11) * 0x1.0p-53 * log(1e4))) - 1; break;
     case D_NARROW: x = (double)(u % 7); break;
+    case D_CLUSTERED: x = u % 10 ? (double)(u % 1000003) : (double)(u >> 24); break; /* 90% under 2^20 */
     default: { /* floats: NaN, -0.0, +0.0, +-inf, negatives and ties */
         static const double special[] = {NAN, -0.0, 0.0, INFINITY, -INFINITY, -1.5, 2.25, 1e300, -1e-300, 0.0};
         x = (t == COHORT_FLOAT || t == COHORT_DOUBLE) ? special[u % 10] : (double)(u % 5);
@@ -242,6 +243,13 @@ static void test_large_local(void)
     check_sort(COHORT_DOUBLE, 0, D_SPECIAL, C_EVEN, 300007, true, WITH_PAYLOADS);
     check_sort(COHORT_UINT32, 0, D_ZIPF, C_SKEWED, 200003, false, WITH_PAYLOADS);
     check_sort(COHORT_INT16, 0, D_UNIFORM, C_ONE_RANK, 200003, true, WITH_INDEX);
+    /* Two keys: two buckets too large to sort in cache, straddling the
+     * ranks' boundaries (merged where they arrive). */
+    check_sort(COHORT_INT64, 0, D_TWO, C_EVEN, 300007, false, WITH_PAYLOADS);
+    /* Most keys distinct in one such bucket. */
+    check_sort(COHORT_INT64, 0, D_CLUSTERED, C_EVEN, 300007, false, WITH_PAYLOADS);
+    check_sort(COHORT_DOUBLE, 0, D_CLUSTERED, C_EMPTY_RANKS, 300007, true, BARE);
+    check_sort(COHORT_INT64, 0, D_NARROW, C_SKEWED, 200003, true, BARE);
 }
 
 static void test_layouts(void)

@@ -126,7 +126,8 @@ void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n, con
  * its exchange (integer keys: not byte strings).  A cohort_radix holds the
  * bookkeeping of one sort (about 3.3 MiB). */
 typedef struct cohort_radix cohort_radix;
-#define COHORT_RADIX_DIGIT_MAX 13 /* bits of the widest digit */
+#define COHORT_RADIX_DIGIT_MAX 13           /* bits of the widest digit */
+#define COHORT_RADIX_IN_CACHE ((size_t)1 << 20) /* bytes of records a level sorts in cache */
 cohort_radix *cohort__radix_new(const rec_layout *L);
 void cohort__radix_free(cohort_radix *X);
 
@@ -151,7 +152,8 @@ void cohort__radix_count(const rec_layout *L, const void *recs, int64_t n, int s
 void cohort__radix_scatter(cohort_radix *X, const void *a, void *tmp, int64_t n, int shift, int w,
                            const int64_t *starts);
 /* Stable sort of the @m records in @a whose keys agree above bit @bits,
- * in place, using @tmp (m records) as scratch. */
+ * in place, using @tmp (m records) as scratch; @tmp is not touched when
+ * the records fit COHORT_RADIX_IN_CACHE bytes (they are sorted in cache). */
 void cohort__radix_sort_range(cohort_radix *X, void *a, void *tmp, int64_t m, int bits);
 
 /* ---- merge.c --------------------------------------------------------------- */

@@ -31,7 +31,7 @@
 #define DBITS COHORT_RADIX_DIGIT_MAX
 #define NB (1 << DBITS)
 #define TOP_BITS 11
-#define IN_CACHE ((size_t)1 << 20) /* bytes of records a level sorts in cache */
+#define IN_CACHE COHORT_RADIX_IN_CACHE
 
 /* The encoded key of record @r: its first kw bytes as an integer, XOR
  * @flip (raw integer keys; 0 for keys stored encoded). */

@@ -318,6 +318,18 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
         sc[q] = (int)(pos[q + 1] - pos[q]), sd[q] = (int)((size_t)pos[q] * R), ones[q] = 1;
         pd[q] = 0;
     }
+    /* This rank's own pieces stay in B, to be copied in cache just before
+     * their bucket is sorted, when every bucket is sorted in cache (the
+     * part of B that holds them is then never scratch). */
+    bool keep_own = true;
+    for (int i = 0; i < nbk; i++) {
+        int b = fb + i;
+        int64_t lo = Gs[b] > S[r] ? Gs[b] : S[r], hi = Gs[b + 1] < S[r + 1] ? Gs[b + 1] : S[r + 1];
+        keep_own &= (size_t)(hi - lo) * R <= COHORT_RADIX_IN_CACHE;
+    }
+    int64_t own = pos[r];
+    if (keep_own)
+        sc[r] = 0, ones[r] = 0;
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK) {
         for (int q = 0; q < p; q++)
@@ -338,9 +350,16 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
             int b = fb + i;
             int64_t lo = Gs[b] > S[r] ? Gs[b] : S[r], hi = Gs[b + 1] < S[r + 1] ? Gs[b + 1] : S[r + 1];
             unsigned char *a = A + (size_t)(lo - S[r]) * R, *tmp = B + (size_t)(lo - S[r]) * R;
+            if (keep_own) {
+                int64_t below = 0, mine = piece_in[(size_t)r * nbk + i];
+                for (int q = 0; q < r; q++)
+                    below += piece_in[(size_t)q * nbk + i];
+                memcpy(a + (size_t)below * R, B + (size_t)own * R, (size_t)mine * R);
+                own += mine;
+            }
             if (hi - lo < 2)
                 continue;
-            if (lo > Gs[b] || hi < Gs[b + 1]) { /* pieces sorted at their sources */
+            if ((lo > Gs[b] || hi < Gs[b + 1]) && !keep_own) { /* pieces sorted at their sources */
                 int64_t *runs = pos; /* the pieces' lengths, by source (pos is spent) */
                 for (int q = 0; q < p; q++)
                     runs[q] = piece_in[(size_t)q * nbk + i];
