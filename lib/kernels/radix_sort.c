@@ -229,9 +229,56 @@ static void split(const radix_job *J, const unsigned char *src, unsigned char *d
  * cache-resident scratch for a bucket small enough to be sorted in cache;
  * @counted: the first level's counts are in hist already.
  */
+/* msd's level in cache for bare 8-byte keys, when it is the last: one
+ * digit, then one insertion pass.  The digit takes one bit more than msd's
+ * (half a record per bucket: less for insertion sort to move, measured
+ * best), with counters of 32 bits in one array (the counts become the
+ * positions) in msd's second row.  Returns false when some bucket holds
+ * more than SMALL records; the counts of msd's digit are then in
+ * hist[1, 2^w] for msd to go on. */
+static bool last_level_words(const radix_job *J, unsigned char *src, unsigned char *dst, int64_t m, int bits,
+                             bool to_dst, int64_t *hist)
+{
+    int w0 = digit_bits(m, 8, bits), w = w0 < bits ? w0 + 1 : w0, shift = bits - w;
+    size_t nb = (size_t)1 << w;
+    uint64_t mask = nb - 1, flip = J->flip;
+    uint32_t *pos = (uint32_t *)(void *)(hist + (NB + 1)); /* 2^(DBITS + 1) of them fit */
+    const uint64_t *s = (const uint64_t *)(const void *)src;
+    uint64_t *d = (uint64_t *)(void *)dst;
+    memset(pos, 0, nb * sizeof *pos);
+    for (int64_t i = 0; i < m; i++)
+        pos[((s[i] ^ flip) >> shift) & mask]++;
+    uint32_t sum = 0, largest = 0;
+    for (size_t b = 0; b < nb; b++) {
+        uint32_t c = pos[b];
+        largest = c > largest ? c : largest;
+        pos[b] = sum;
+        sum += c;
+    }
+    if (largest > SMALL) { /* back to msd's digit: w0 bits, buckets merged in pairs when w = w0 + 1 */
+        int pair = w - w0;
+        hist[0] = 0;
+        for (size_t b = 0; b < nb; b++)
+            hist[(b >> pair) + 1] = (0) +
+                                    (int64_t)(b + 1 < nb ? pos[b + 1] : (uint32_t)m) - pos[b];
+        return false;
+    }
+    for (int64_t i = 0; i < m; i++) {
+        uint64_t k = s[i];
+        d[pos[((k ^ flip) >> shift) & mask]++] = k;
+    }
+    insertion(dst, to_dst ? dst : src, m, 8, 8, flip);
+    return true;
+}
+
 static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int64_t m, int bits, bool to_dst,
                 int64_t *hist, unsigned char *near, bool counted)
 {
+    if (J->R == 8 && J->kw == 8 && near == NULL && !counted && m > SMALL && bits > 0 && (size_t)m * 8 <= IN_CACHE) {
+        if (last_level_words(J, src, dst, m, bits, to_dst, hist))
+            return;
+        counted = true;
+    }
     size_t R = J->R, kw = J->kw;
     uint64_t flip = J->flip;
     if (near != NULL && (size_t)m * R <= IN_CACHE) {
