@@ -186,8 +186,11 @@ static void stream_out(const unsigned char *src, unsigned char *dst, size_t byte
  * [4, DBITS] in cache, and at most @bits. */
 static int digit_bits(int64_t m, size_t R, int bits)
 {
-    int most = (size_t)m * R > IN_CACHE ? TOP_BITS : DBITS;
+    bool in_cache = (size_t)m * R <= IN_CACHE;
+    int most = in_cache ? DBITS : TOP_BITS;
     int w = 63 - __builtin_clzll((uint64_t)m); /* lg m */
+    if (in_cache && w > DBITS + 1)
+        w -= DBITS;
     w = w < 4 ? 4 : w > most ? most : w;
     return w < bits ? w : bits;
 }
@@ -259,7 +262,7 @@ static bool last_level_words(const radix_job *J, unsigned char *src, unsigned ch
         int pair = w - w0;
         hist[0] = 0;
         for (size_t b = 0; b < nb; b++)
-            hist[(b >> pair) + 1] = (0) +
+            hist[(b >> pair) + 1] = (b & pair ? hist[(b >> pair) + 1] : 0) +
                                     (int64_t)(b + 1 < nb ? pos[b + 1] : (uint32_t)m) - pos[b];
         return false;
     }
