@@ -234,6 +234,12 @@ static void test_merge_path(void)
         check_sort(COHORT_DOUBLE, 0, D_SPECIAL, c, 2000, c % 2, WITH_INDEX);
     check_sort(COHORT_INT64, 0, D_UNIFORM, C_EVEN, 300007, false, BARE);
     cohort__sort_merge_only = false;
+    /* Declined by the bucket path (too many piece counts), after its first
+     * read and sums. */
+    cohort__sort_pieces_max = 1;
+    for (dist d = D_UNIFORM; d <= D_CLUSTERED; d++)
+        check_sort(COHORT_UINT32, 0, d, d % 2 ? C_EVEN : C_EMPTY_RANKS, 3001, d % 3 == 0, d % 2 ? BARE : WITH_INDEX);
+    cohort__sort_pieces_max = (int64_t)1 << 22;
 }
 
 /* Large enough per rank for the radix sort's bucket pass (>= 64Ki records). */

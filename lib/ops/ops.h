@@ -29,6 +29,10 @@ int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void 
  * of ranks over 2 GiB for integer keys too (sort locally, split, exchange,
  * merge) rather than sorting by buckets.  False normally. */
 extern bool cohort__sort_merge_only;
+/* The most piece counts one rank may receive in the bucket path (ranks ×
+ * buckets of its slice), past which cohort_sort takes the merge path; 2^22
+ * normally, lowered by tests. */
+extern int64_t cohort__sort_pieces_max;
 
 /* For tests: called by cohort_sort just before it verifies its result, so
  * that a planted corruption can be shown to be caught.  NULL normally. */

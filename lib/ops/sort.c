@@ -30,6 +30,7 @@
 
 void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *payloads, int npayloads);
 bool cohort__sort_merge_only;
+int64_t cohort__sort_pieces_max = (int64_t)1 << 22;
 
 static int check_column(cohort_ctx *ctx, const cohort_column *c, const char *what, int64_t n)
 {
@@ -157,20 +158,22 @@ static int slice_buckets(const bucket_plan *P, int d, int *first)
  *
  * Needs integer keys and every rank's records under 2 GiB (MPI's int
  * displacements); the caller checks both.  Collective.  On return the
- * slice is in A.  *in_order: nothing moved because every rank's records
- * are in order already (the caller's merge path finishes).  On failure
- * *held is the buffer holding this rank's own records (in some order).
- * Memory beyond A and B: the radix bookkeeping (3.3 MiB) and O(2^w + p).
+ * slice is in A, unless nothing moved and the caller's merge path is to
+ * finish: *in_order, every rank's records are in order already; or
+ * *declined, the piece counts would take too much memory (below).  On
+ * failure *held is the buffer holding this rank's own records (in some
+ * order).  Memory beyond A and B: the radix bookkeeping (3.3 MiB), O(2^w)
+ * and at most 2^22 piece counts.
  */
 static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *A, unsigned char *B, int64_t n,
-                           const int64_t *S, bool *in_order, unsigned char **held)
+                           const int64_t *S, bool *in_order, bool *declined, unsigned char **held)
 {
     int p = ctx->size, r = ctx->rank, st = COHORT_OK;
     size_t R = L->R;
     int64_t most = 0;
     for (int j = 0; j < p; j++)
         most = S[j + 1] - S[j] > most ? S[j + 1] - S[j] : most;
-    *in_order = false, *held = A;
+    *in_order = false, *declined = false, *held = A;
     double t0 = cohort__now();
 
     /* Counts of the top digit, local and global, and the bookkeeping. */
@@ -182,10 +185,11 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
         st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
     else
         st = cohort__alloc(ctx, book, "sort bucket counts", (void **)&cnt);
-    int64_t *Gs = cnt + (NBMAX + 1), *ls = Gs + (NBMAX + 1), *pos = ls + (NBMAX + 1), *bj = pos + (p + 1);
+    int64_t *Gs = NULL, *ls = NULL, *pos = NULL, *bj = NULL;
     cohort_radix_survey s = {0};
     uint64_t g[3] = {0, 0, 0};
     if (st == COHORT_OK) {
+        Gs = cnt + (NBMAX + 1), ls = Gs + (NBMAX + 1), pos = ls + (NBMAX + 1), bj = pos + (p + 1);
         cohort__radix_survey(L, A, n, most, cnt, &s);
         g[0] = s.any, g[1] = ~s.all, g[2] = !s.sorted;
     }
@@ -220,10 +224,22 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
         bj[j] = bucket_at(&P, S[j]);
         m += j > 0 && j < p && bj[j] < nb && S[j] > Gs[bj[j]];
     }
-    int fb, nbk = slice_buckets(&P, r, &fb), sends = 0;
+    int fb, nbk = slice_buckets(&P, r, &fb), sends = 0, widest = 0;
     for (int d = 0; d < p; d++) {
-        int f;
-        sends += slice_buckets(&P, d, &f);
+        int f, c = slice_buckets(&P, d, &f);
+        sends += c;
+        widest = c > widest ? c : widest;
+    }
+    /* A rank receives a count for every bucket of its slice from every
+     * rank: p × (2^w / p + 2) for balanced keys, but up to p × 2^w when a
+     * slice spans many small buckets.  Past cohort__sort_pieces_max (2^22)
+     * counts, every rank (they all know every slice) declines, and the
+     * caller's merge path sorts. */
+    if ((int64_t)p * widest > cohort__sort_pieces_max) {
+        *declined = true;
+        cohort__free(ctx, cnt, book);
+        cohort__radix_free(X);
+        return COHORT_OK;
     }
 
     /* The rest of the bookkeeping, before any record moves. */
@@ -264,7 +280,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     double t1 = cohort__now();
     st = cohort__select_sorted_each(ctx, L, recs, nrec, target, m, cut, NULL);
     k = 0;
-    for (int j = 0; j <= p; j++) { /* pos[j]: where rank j's records begin in B */
+    for (int j = 0; st == COHORT_OK && j <= p; j++) { /* pos[j]: where rank j's records begin in B */
         int b = bj[j];
         pos[j] = j == 0 ? 0 : j == p || b >= nb ? n : S[j] == Gs[b] ? ls[b] : ls[b] + cut[k++];
     }
@@ -272,7 +288,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     /* How many records of each bucket go to each rank, and the receive
      * side's count of every piece. */
     int64_t got = 0;
-    for (int d = 0, at = 0; d < p; d++) {
+    for (int d = 0, at = 0; st == COHORT_OK && d < p; d++) {
         int f, c = slice_buckets(&P, d, &f);
         pc[d] = c, pd[d] = at;
         for (int i = 0; i < c; i++) {
@@ -487,16 +503,18 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
 
     /* Integer keys on several ranks are sorted by buckets when every
      * rank's records fit MPI's int displacements; otherwise (byte strings,
-     * one rank, larger ranks, input in order everywhere) locally, then
-     * split, exchanged and merged. */
+     * one rank, larger ranks, input in order everywhere, too many pieces)
+     * locally, then split, exchanged and merged. */
     int64_t most = 0;
     for (int j = 0; st == COHORT_OK && j < p; j++)
         most = starts[j + 1] - starts[j] > most ? starts[j + 1] - starts[j] : most;
-    bool merge_path = true;
+    bool merge_path = true, in_order = false, declined = true;
     if (st == COHORT_OK && p > 1 && !L.bytes && (uint64_t)most * R <= INT_MAX && !cohort__sort_merge_only) {
-        st = sort_by_buckets(ctx, &L, A, B, n, starts, &merge_path, &sorted);
+        st = sort_by_buckets(ctx, &L, A, B, n, starts, &in_order, &declined, &sorted);
+        merge_path = in_order || declined;
         other = B;
-    } else if (st == COHORT_OK) {
+    }
+    if (st == COHORT_OK && declined) {
         double t1 = cohort__now();
         /* The merge of the received runs takes ceil(lg p) passes, each
          * into the other buffer: the sort ends where the merge ends in A,
