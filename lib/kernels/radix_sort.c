@@ -310,8 +310,19 @@ static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int6
             start[b + 1] += start[b];
         }
         bits = shift;
-        if (largest == m)
-            continue; /* this digit is the same everywhere: on to the next */
+        if (largest == m) {
+            /* This digit is the same everywhere: read once for the bits the
+             * keys vary in, rather than count digit after digit of a heavy
+             * key (Zipf's head, a double's exponent and high bits). */
+            uint64_t any = 0, all = ~(uint64_t)0;
+            for (int64_t i = 0; i < m; i++) {
+                uint64_t k = load_key(src + (size_t)i * R, kw, flip);
+                any |= k, all &= k;
+            }
+            int top = any ^ all ? 64 - __builtin_clzll(any ^ all) : 0;
+            bits = top < bits ? top : bits;
+            continue;
+        }
         split(J, src, dst, m, shift, w, start, hist + (NB + 1));
         unsigned char *out = to_dst ? dst : src;
         /* Small buckets are sorted by insertion: all at once when every
