@@ -398,13 +398,15 @@ typedef struct cohort_sort_options {
  * one buffer of rows × key width (integers as they are, with no pass to
  * encode or decode them).
  * Numeric keys on several ranks (each rank's rows under 2 GiB) are split
- * into up to 2^11 key ranges by their top bits before they are sorted: one
- * sum of the ranges' sizes, a selection (a few rounds of O(p) per rank)
- * inside the ranges that straddle a rank boundary, then one all-to-all in
- * which every piece lands in its place, and each range is sorted in cache
- * by its receiver; no merge.  Otherwise (byte strings, larger ranks) rows
- * are sorted locally, split by the selection, exchanged and merged
- * (ceil(lg p) passes).
+ * into up to 2^11 key ranges (2^13 when small) by their top bits before
+ * they are sorted: one sum of the ranges' sizes, a selection (a few rounds
+ * of O(p) per rank) inside the ranges that straddle a rank boundary, then
+ * one all-to-all in which every piece lands in its place, and each range
+ * is sorted in cache by its receiver; no merge.  That takes 8 bytes per rank per key range
+ * of a rank's slice (p × (2^11 / p + 2) for spread keys), and is not
+ * taken past 32 MiB of them (heavy skew on many ranks).  Otherwise (byte
+ * strings, larger ranks) rows are sorted locally, split by the selection,
+ * exchanged and merged (ceil(lg p) passes).
  */
 int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, int npayloads, int64_t *index,
                 const cohort_sort_options *opts);

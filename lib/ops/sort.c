@@ -10,7 +10,7 @@
  * keys on several ranks, sort_by_buckets: split by the top digit, cut the
  * buckets that straddle a boundary, exchange, sort each bucket in place.
  * Otherwise (byte strings; ranks over 2 GiB, beyond MPI's int
- * displacements):
+ * displacements; input in order on every rank; too many pieces):
  * 1. a local radix sort (stable);
  * 2. exact splitters: cohort__select_sorted finds where each S_j falls in
  *    every rank's sorted records, ties cut by rank;
@@ -153,7 +153,9 @@ static int slice_buckets(const bucket_plan *P, int d, int *first)
  * with a receive type per source: each bucket's pieces in rank order),
  * where each bucket is sorted in cache (the stable sort of pieces in rank
  * order keeps equal keys in global input order); a straddling bucket's
- * pieces arrive sorted and are merged.  Against sorting, exchanging and
+ * pieces arrive sorted and are merged.  A rank's own pieces stay where they
+ * are and are copied into their bucket just before it is sorted, when the
+ * buckets of its slice all fit in cache.  Against sorting, exchanging and
  * merging, this saves ceil(lg p) passes over memory on every rank.
  *
  * Needs integer keys and every rank's records under 2 GiB (MPI's int
