@@ -128,8 +128,17 @@ void *cohort__radix_sort(const rec_layout *L, void *a, void *tmp, int64_t n, con
 typedef struct cohort_radix cohort_radix;
 #define COHORT_RADIX_DIGIT_MAX 13           /* bits of the widest digit */
 #define COHORT_RADIX_IN_CACHE ((size_t)1 << 20) /* bytes of records a level sorts in cache */
-cohort_radix *cohort__radix_new(const rec_layout *L);
+/* @near: with the cache-sized scratch (1 MiB) where a bucket too large for
+ * the cache finishes (cohort__radix_sort_range needs it). */
+cohort_radix *cohort__radix_new(const rec_layout *L, bool near);
 void cohort__radix_free(cohort_radix *X);
+
+/* The bits, counted from the lowest, up to the highest in which keys whose
+ * OR is @any and AND is @all differ (0: all equal); above them they agree. */
+static inline int cohort__radix_varying_bits(uint64_t any, uint64_t all)
+{
+    return any ^ all ? 64 - __builtin_clzll(any ^ all) : 0;
+}
 
 /* What one read of @n records found: the OR and AND of their encoded keys,
  * whether they are in order, and which digit (@w bits at @shift; w = 0:

@@ -324,7 +324,7 @@ static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int6
                 uint64_t k = load_key(src + (size_t)i * R, kw, flip);
                 any |= k, all &= k;
             }
-            int top = any ^ all ? 64 - __builtin_clzll(any ^ all) : 0;
+            int top = cohort__radix_varying_bits(any, all);
             bits = top < bits ? top : bits;
             continue;
         }
@@ -358,15 +358,15 @@ struct cohort_radix {
     unsigned char *near; /* IN_CACHE bytes: where a bucket that fits is sorted */
 };
 
-cohort_radix *cohort__radix_new(const rec_layout *L)
+cohort_radix *cohort__radix_new(const rec_layout *L, bool near)
 {
     cohort_radix *X = calloc(1, sizeof *X);
     if (X == NULL)
         return NULL;
     X->J = (radix_job){L->R, L->kw, L->flip, NULL};
     X->hist = malloc((size_t)2 * (64 / 4 + 1) * (NB + 1) * sizeof *X->hist);
-    X->near = malloc(IN_CACHE);
-    if (X->hist == NULL || X->near == NULL ||
+    X->near = near ? malloc(IN_CACHE) : NULL;
+    if (X->hist == NULL || (near && X->near == NULL) ||
         (L->R == 8 && posix_memalign((void **)&X->J.wc, 64, ((size_t)1 << TOP_BITS) * sizeof *X->J.wc) != 0)) {
         cohort__radix_free(X);
         return NULL;
@@ -403,7 +403,7 @@ void cohort__radix_survey(const rec_layout *L, const void *recs, int64_t n, int6
         sorted &= k >= prev;
         prev = k;
     }
-    int guess = any ^ all ? 64 - __builtin_clzll(any ^ all) : 0;
+    int guess = cohort__radix_varying_bits(any, all);
     int w = guess > 0 ? digit_bits(m, R, guess) : 0, shift = guess - w;
     uint64_t mask = ((uint64_t)1 << w) - 1;
     memset(counts, 0, ((size_t)1 << w) * sizeof *counts);
@@ -447,21 +447,19 @@ void cohort__radix_sort_range(cohort_radix *X, void *a, void *tmp, int64_t m, in
 
 static void *sort_words(const rec_layout *L, unsigned char *a, unsigned char *tmp, int64_t n, bool in_a)
 {
-    cohort_radix *X = cohort__radix_new(L);
+    /* A sort that fits in cache needs no cache-sized scratch beside it. */
+    cohort_radix *X = cohort__radix_new(L, (size_t)n * L->R > IN_CACHE);
     if (X == NULL)
         return NULL;
     cohort_radix_survey s;
     X->hist[0] = 0; /* msd's bucket starts: the counts shifted by one */
     cohort__radix_survey(L, a, n, n, X->hist + 1, &s);
-    uint64_t varying = s.any ^ s.all;
-    if (varying == 0 || s.sorted) {
+    int bits = cohort__radix_varying_bits(s.any, s.all); /* keys agree above this bit */
+    if (bits == 0 || s.sorted) {
         cohort__radix_free(X);
         return a; /* already in order (all equal, or sorted input): nothing to move */
     }
-    int bits = 64 - __builtin_clzll(varying); /* keys agree above this bit */
-    /* A sort that fits in cache needs no cache-sized scratch beside it. */
-    msd(&X->J, a, tmp, n, bits, !in_a, X->hist, (size_t)n * L->R > IN_CACHE ? X->near : NULL,
-        s.w > 0 && bits == s.shift + s.w);
+    msd(&X->J, a, tmp, n, bits, !in_a, X->hist, X->near, s.w > 0 && bits == s.shift + s.w);
 #ifdef __SSE2__
     _mm_sfence(); /* the streamed lines before anything that follows */
 #endif

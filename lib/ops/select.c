@@ -18,8 +18,10 @@
 #include <limits.h>
 #include <stdlib.h>
 
-int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void *const *recs, const int64_t *n,
-                               const int64_t *targets, int m, int64_t *pos, void *keys_out)
+/* Target k searches recs[k * step] (n[k * step] records here): step 1, each
+ * target its own records; step 0, every target the same. */
+static int select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *const *recs, const int64_t *n, int step,
+                         const int64_t *targets, int m, int64_t *pos, void *keys_out)
 {
     int st = COHORT_OK;
     size_t kw = L->kw;
@@ -38,7 +40,7 @@ int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void 
     struct { long v; int r; } *wide = (void *)(counts + 2 * m); /* m, MAXLOC pairs */
     unsigned char *pivots = (unsigned char *)(wide + m), *mine = pivots + (size_t)m * kw;
     char *done = (char *)(mine + (size_t)m * kw);
-    st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(n, N, m, MPI_INT64_T, MPI_SUM, ctx->comm)));
+    st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(n, N, step ? m : 1, MPI_INT64_T, MPI_SUM, ctx->comm)));
     if (st != COHORT_OK) {
         cohort__free(ctx, mem, bytes);
         return st;
@@ -46,10 +48,11 @@ int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void 
 
     int left = 0;
     for (int k = 0; k < m; k++) {
-        lo[k] = 0, hi[k] = n[k], Lo[k] = 0, Hi[k] = N[k];
+        N[k] = N[k * step];
+        lo[k] = 0, hi[k] = n[k * step], Lo[k] = 0, Hi[k] = N[k];
         if (targets[k] >= N[k]) { /* past the end: after every record */
             done[k] = 1;
-            less[k] = n[k], eq[k] = 0;
+            less[k] = n[k * step], eq[k] = 0;
         } else {
             left++;
         }
@@ -70,7 +73,7 @@ int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void 
             else
                 c = lo[k] + b / 2;
             c = c < lo[k] ? lo[k] : c >= hi[k] ? hi[k] - 1 : c;
-            memcpy(mine + (size_t)k * kw, (const unsigned char *)recs[k] + (size_t)c * L->R, kw);
+            memcpy(mine + (size_t)k * kw, (const unsigned char *)recs[k * step] + (size_t)c * L->R, kw);
         }
         if (st == COHORT_OK) /* only the proposing rank has non-zero bytes */
             st = COHORT_MPI(ctx, MPI_Allreduce(mine, pivots, (int)((size_t)m * kw), MPI_BYTE, MPI_BOR, ctx->comm));
@@ -78,7 +81,8 @@ int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void 
             if (done[k])
                 continue;
             const unsigned char *v = pivots + (size_t)k * kw;
-            int64_t a = cohort__lower_bound(L, recs[k], n[k], v, false), b = cohort__lower_bound(L, recs[k], n[k], v, true);
+            const void *a_k = recs[k * step];
+            int64_t a = cohort__lower_bound(L, a_k, n[k * step], v, false), b = cohort__lower_bound(L, a_k, n[k * step], v, true);
             less[k] = a, eq[k] = b - a;
             counts[2 * k] = a, counts[2 * k + 1] = b;
         }
@@ -123,17 +127,13 @@ int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void 
 int cohort__select_sorted(cohort_ctx *ctx, const rec_layout *L, const void *recs, int64_t n, const int64_t *targets,
                           int m, int64_t *pos, void *keys_out)
 {
-    const void **each = malloc((size_t)(m > 0 ? m : 1) * (sizeof *each + sizeof(int64_t)));
-    int st = cohort__agree(ctx, each == NULL ? COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for the selection")
-                                             : COHORT_OK);
-    if (st != COHORT_OK)
-        return st;
-    int64_t *ns = (int64_t *)(void *)(each + m);
-    for (int k = 0; k < m; k++)
-        each[k] = recs, ns[k] = n;
-    st = cohort__select_sorted_each(ctx, L, each, ns, targets, m, pos, keys_out);
-    free(each);
-    return st;
+    return select_sorted(ctx, L, &recs, &n, 0, targets, m, pos, keys_out);
+}
+
+int cohort__select_sorted_each(cohort_ctx *ctx, const rec_layout *L, const void *const *recs, const int64_t *n,
+                               const int64_t *targets, int m, int64_t *pos, void *keys_out)
+{
+    return select_sorted(ctx, L, recs, n, 1, targets, m, pos, keys_out);
 }
 
 int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *positions, int m,

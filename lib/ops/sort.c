@@ -134,6 +134,14 @@ static int bucket_at(const bucket_plan *P, int64_t g)
     return lo;
 }
 
+/* The part [*lo, *hi) of bucket @b that lies in rank @d's slice, in global
+ * positions (empty when they do not meet). */
+static void slice_part(const bucket_plan *P, int d, int b, int64_t *lo, int64_t *hi)
+{
+    *lo = P->Gs[b] > P->S[d] ? P->Gs[b] : P->S[d];
+    *hi = P->Gs[b + 1] < P->S[d + 1] ? P->Gs[b + 1] : P->S[d + 1];
+}
+
 /* The buckets [*first, *first + return) that meet rank d's slice. */
 static int slice_buckets(const bucket_plan *P, int d, int *first)
 {
@@ -182,7 +190,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     enum { NBMAX = 1 << COHORT_RADIX_DIGIT_MAX };
     size_t book = (3 * (size_t)(NBMAX + 1) + 2 * (size_t)(p + 1)) * sizeof(int64_t);
     int64_t *cnt = NULL;
-    cohort_radix *X = cohort__radix_new(L);
+    cohort_radix *X = cohort__radix_new(L, true);
     if (X == NULL)
         st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
     else
@@ -198,8 +206,8 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK)
         st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, g, 3, MPI_UINT64_T, MPI_BOR, ctx->comm)));
-    uint64_t varying = g[0] ^ ~g[1];
-    if (st != COHORT_OK || varying == 0 || g[2] == 0) {
+    int bits = cohort__radix_varying_bits(g[0], ~g[1]);
+    if (st != COHORT_OK || bits == 0 || g[2] == 0) {
         *in_order = st == COHORT_OK;
         cohort__free(ctx, cnt, book);
         cohort__radix_free(X);
@@ -208,7 +216,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
 
     /* Every rank splits by the same digit, the top one of the bits that
      * vary anywhere (and counts again if its first keys guessed another). */
-    int bits = 64 - __builtin_clzll(varying), w = cohort__radix_digit(most, R, bits), shift = bits - w, nb = 1 << w;
+    int w = cohort__radix_digit(most, R, bits), shift = bits - w, nb = 1 << w;
     if (s.w != w || s.shift != shift)
         cohort__radix_count(L, A, n, shift, w, cnt);
     st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(cnt, Gs + 1, nb, MPI_INT64_T, MPI_SUM, ctx->comm)));
@@ -321,8 +329,9 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     if (st == COHORT_OK)
         st = COHORT_MPI(ctx, MPI_Type_commit(&rec));
     for (int i = 0; i < nbk; i++) {
-        int b = fb + i;
-        off[i] = (Gs[b] > S[r] ? Gs[b] : S[r]) - S[r];
+        int64_t lo, hi;
+        slice_part(&P, r, fb + i, &lo, &hi);
+        off[i] = lo - S[r];
     }
     for (int q = 0; st == COHORT_OK && q < p; q++, ntypes++) {
         for (int i = 0; i < nbk; i++) {
@@ -341,8 +350,8 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
      * part of B that holds them is then never scratch). */
     bool keep_own = true;
     for (int i = 0; i < nbk; i++) {
-        int b = fb + i;
-        int64_t lo = Gs[b] > S[r] ? Gs[b] : S[r], hi = Gs[b + 1] < S[r + 1] ? Gs[b + 1] : S[r + 1];
+        int64_t lo, hi;
+        slice_part(&P, r, fb + i, &lo, &hi);
         keep_own &= (size_t)(hi - lo) * R <= COHORT_RADIX_IN_CACHE;
     }
     int64_t own = pos[r];
@@ -366,7 +375,8 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
         *held = A;
         for (int i = 0; i < nbk; i++) {
             int b = fb + i;
-            int64_t lo = Gs[b] > S[r] ? Gs[b] : S[r], hi = Gs[b + 1] < S[r + 1] ? Gs[b + 1] : S[r + 1];
+            int64_t lo, hi;
+            slice_part(&P, r, b, &lo, &hi);
             unsigned char *a = A + (size_t)(lo - S[r]) * R, *tmp = B + (size_t)(lo - S[r]) * R;
             if (keep_own) {
                 int64_t below = 0, mine = piece_in[(size_t)r * nbk + i];
