@@ -98,7 +98,10 @@ static uint64_t shaped_key(int shape, int64_t i, int64_t n, uint64_t seed)
     case 6: return (r >> 40) << 20 | 0xabcde;             /* constant low digits */
     case 7: return r % 2 ? 1u << 30 : 7;                  /* two values far apart */
     case 8: return i < 5000 ? r % 4096 : r;               /* the first keys vary in fewer bits */
-    default: return i % 2 ? r : r >> 48;                  /* a heavy small bucket beside random keys */
+    case 9: return i % 2 ? r : r >> 48;                   /* a heavy small bucket beside random keys */
+    case 10: /* sorted but for one pair, at any place in a group of four */
+        return (uint64_t)(i == n / 2 + (int64_t)(seed % 4) ? i + 1 : i == n / 2 + (int64_t)(seed % 4) + 1 ? i - 1 : i);
+    default: return (r % 300) << 37 | 0x5a5;              /* repeated keys in a narrow span of high bits */
     }
 }
 
@@ -129,17 +132,18 @@ static void test_radix_sort_stable(void)
     int bad = 0;
     for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
         for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++)
-            for (int shape = 0; shape < 10; shape++) {
+            for (int shape = 0; shape < 12; shape++) {
                 size_t kw = widths[w][0], R = widths[w][1];
                 int64_t n = sizes[z];
                 if (R > 100 && n > 4097)
                     continue; /* wide records: the small sizes reach every path */
-                /* The scratch 64-byte aligned for even shapes (bare keys then
-                 * take the streaming scatter), 8 bytes off for odd ones. */
+                /* The scratch 64-byte aligned for even shapes, 8 to 56 bytes
+                 * off for odd ones (the streaming scatter's lines are then
+                 * not the buffer's). */
                 unsigned char *a = calloc((size_t)n + 1, R), *want = calloc((size_t)n + 1, R), *tmp_base = NULL;
                 if (posix_memalign((void **)&tmp_base, 64, ((size_t)n + 1) * R + 64) != 0)
                     tmp_base = NULL;
-                unsigned char *tmp = tmp_base + (shape % 2) * 8;
+                unsigned char *tmp = tmp_base + (shape % 2) * 8 * (1 + (z + (size_t)shape) % 7);
                 uint64_t keep = kw == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * kw)) - 1;
                 for (int64_t i = 0; i < n; i++) {
                     uint64_t k = shaped_key(shape, i, n, w * 100 + z) & keep;

@@ -11,11 +11,12 @@
  * in cache, is split again until its buckets hold a record or so, which
  * insertion sort finishes (in the cache, then out to the other buffer
  * with streaming stores when that is where it ends; bare keys with 32-bit
- * counters and a digit a bit wider).  Random 64-bit keys take two scatter
- * passes where least
- * significant digit first would take one per digit; a digit with the same
- * value in every record (the high bits of small integers, the duplicates of
- * a skewed key) costs one read.  Sorted and all-equal input is recognised
+ * counters and a digit a bit wider, and, when they repeat, one count of
+ * exactly the bits they vary in when those are no more than a digit's).
+ * Random 64-bit keys take two scatter passes where least significant digit
+ * first would take one per digit; a digit with the same value in every
+ * record (the high bits of small integers, the duplicates of a skewed key)
+ * costs one read.  Sorted and all-equal input is recognised
  * in the first read and not moved.  Byte strings go LSD, byte by byte from
  * their last byte.
  */
@@ -77,9 +78,10 @@ static void scatter(const unsigned char *src, unsigned char *dst, int64_t n, siz
 #undef SCATTER
 }
 
-/* scatter() for bare 8-byte keys into many buckets of a 64-byte aligned
- * @dst: keys gather in a cache line per bucket (@wc, 2^TOP_BITS lines),
- * mirroring the line of dst they go to, and a full line goes out in one
+/* scatter() for bare 8-byte keys into many buckets of @dst (8-byte
+ * aligned; its lines are memory's, wherever dst starts in one): keys
+ * gather in a cache line per bucket (@wc, 2^TOP_BITS lines), mirroring
+ * the line of memory they go to, and a full line goes out in one
  * streaming store.  Storing each key straight to its bucket keeps as many lines open
  * as there are buckets, more than the core tracks, and every line is first
  * read from memory to be written (a third of the whole sort, measured).
@@ -89,8 +91,9 @@ static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, uint64_
                           const int64_t *start, int64_t *line, uint64_t (*wc)[8])
 {
     unsigned char fill[1 << TOP_BITS];
-    for (uint64_t b = 0; b <= mask; b++) { /* line[b]: where wc[b][0] goes */
-        fill[b] = (unsigned char)(start[b] & 7);
+    size_t skew = (uintptr_t)dst / 8 % 8; /* dst's words past a line's start */
+    for (uint64_t b = 0; b <= mask; b++) { /* line[b]: where wc[b][0] goes (below 0: the line dst starts in) */
+        fill[b] = (unsigned char)((start[b] + skew) & 7);
         line[b] = start[b] - fill[b];
     }
     for (int64_t i = 0; i < n; i++) {
@@ -98,8 +101,8 @@ static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, uint64_
         unsigned f = fill[b];
         wc[b][f] = k;
         if (++f == 8) {
-            uint64_t *o = dst + line[b];
             if (line[b] >= start[b]) {
+                uint64_t *o = dst + line[b];
 #ifdef __SSE2__
                 for (int q = 0; q < 8; q += 2)
                     _mm_stream_si128((__m128i *)(void *)(o + q), _mm_load_si128((const __m128i *)(const void *)&wc[b][q]));
@@ -108,7 +111,7 @@ static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, uint64_
 #endif
             } else { /* the bucket's first line, shared with the bucket before */
                 int64_t lo = start[b] - line[b];
-                memcpy(o + lo, &wc[b][lo], (size_t)(8 - lo) * sizeof(uint64_t));
+                memcpy(dst + start[b], &wc[b][lo], (size_t)(8 - lo) * sizeof(uint64_t));
             }
             line[b] += 8, f = 0;
         }
@@ -117,7 +120,7 @@ static void scatter_lines(const uint64_t *src, uint64_t *dst, int64_t n, uint64_
     for (uint64_t b = 0; b <= mask; b++) {
         int64_t lo = start[b] > line[b] ? start[b] - line[b] : 0;
         if (fill[b] > lo)
-            memcpy(dst + line[b] + lo, &wc[b][lo], (size_t)(fill[b] - lo) * sizeof(uint64_t));
+            memcpy(dst + (line[b] + lo), &wc[b][lo], (size_t)(fill[b] - lo) * sizeof(uint64_t));
     }
 #ifdef __SSE2__
     _mm_sfence(); /* the streamed lines before anything that follows */
@@ -215,7 +218,7 @@ static void split(const radix_job *J, const unsigned char *src, unsigned char *d
     uint64_t mask = nb - 1;
     memcpy(pos, start, nb * sizeof *pos);
     if (J->wc != NULL && J->R == 8 && J->kw == 8 && nb >= 256 && nb <= ((size_t)1 << TOP_BITS) &&
-        m >= 64 * (int64_t)nb && (uintptr_t)dst % 64 == 0)
+        m >= 64 * (int64_t)nb && (uintptr_t)dst % 8 == 0)
         scatter_lines((const uint64_t *)(const void *)src, (uint64_t *)(void *)dst, m, J->flip, shift, mask, start,
                       pos, J->wc);
     else
@@ -227,20 +230,25 @@ static void split(const radix_job *J, const unsigned char *src, unsigned char *d
  * (half a record per bucket: less for insertion sort to move, measured
  * best), with counters of 32 bits in one array (the counts become the
  * positions) in msd's second row.  Returns false when some bucket holds
- * more than SMALL records; the counts of msd's digit are then in
- * hist[1, 2^w] for msd to go on. */
-static bool last_level_words(const radix_job *J, unsigned char *src, unsigned char *dst, int64_t m, int bits,
+ * more than SMALL records and the keys vary in more bits than the digit
+ * has; the counts of msd's digit below bit *bitsp (lowered to the top bit
+ * the keys vary in) are then in hist[1, 2^w] for msd to go on. */
+static bool last_level_words(const radix_job *J, unsigned char *src, unsigned char *dst, int64_t m, int *bitsp,
                              bool to_dst, int64_t *hist)
 {
-    int w0 = digit_bits(m, 8, bits), w = w0 < bits ? w0 + 1 : w0, shift = bits - w;
-    size_t nb = (size_t)1 << w;
-    uint64_t mask = nb - 1, flip = J->flip;
-    uint32_t *pos = (uint32_t *)(void *)(hist + (NB + 1)); /* 2^(DBITS + 1) of them fit */
+    int bits = *bitsp;
     const uint64_t *s = (const uint64_t *)(const void *)src;
     uint64_t *d = (uint64_t *)(void *)dst;
+    int w0 = digit_bits(m, 8, bits), w = w0 < bits ? w0 + 1 : w0, shift = bits - w;
+    size_t nb = (size_t)1 << w;
+    uint64_t mask = nb - 1, flip = J->flip, any = 0, all = ~(uint64_t)0;
+    uint32_t *pos = (uint32_t *)(void *)(hist + (NB + 1)); /* 2^(DBITS + 1) of them fit */
     memset(pos, 0, nb * sizeof *pos);
-    for (int64_t i = 0; i < m; i++)
-        pos[((s[i] ^ flip) >> shift) & mask]++;
+    for (int64_t i = 0; i < m; i++) {
+        uint64_t k = s[i];
+        any |= k, all &= k;
+        pos[((k ^ flip) >> shift) & mask]++;
+    }
     uint32_t sum = 0, largest = 0;
     for (size_t b = 0; b < nb; b++) {
         uint32_t c = pos[b];
@@ -248,19 +256,45 @@ static bool last_level_words(const radix_job *J, unsigned char *src, unsigned ch
         pos[b] = sum;
         sum += c;
     }
-    if (largest > SMALL) { /* back to msd's digit: w0 bits, buckets merged in pairs when w = w0 + 1 */
-        int pair = w - w0;
-        hist[0] = 0;
-        for (size_t b = 0; b < nb; b++)
-            hist[(b >> pair) + 1] = (b & pair ? hist[(b >> pair) + 1] : 0) +
-                                    (int64_t)(b + 1 < nb ? pos[b + 1] : (uint32_t)m) - pos[b];
-        return false;
+    bool exact = false; /* every bucket holds equal keys: nothing left for insertion sort */
+    if (largest > SMALL) {
+        /* Repeated keys.  When they vary in no more bits than the digit
+         * has (a few values, a narrow range), one count of exactly those
+         * bits sorts them, each bucket equal keys in input order; when
+         * they vary only below the digit's top, the level starts again at
+         * the top bit that varies. */
+        int top = cohort__radix_varying_bits(any, all), low = top > 0 ? __builtin_ctzll(any ^ all) : 0;
+        if (top - low <= w) {
+            exact = true, w = top - low, shift = low, nb = (size_t)1 << w, mask = nb - 1;
+            memset(pos, 0, nb * sizeof *pos);
+            for (int64_t i = 0; i < m; i++)
+                pos[((s[i] ^ flip) >> shift) & mask]++;
+            sum = 0;
+            for (size_t b = 0; b < nb; b++) {
+                uint32_t c = pos[b];
+                pos[b] = sum;
+                sum += c;
+            }
+        } else if (top < bits) {
+            *bitsp = top;
+            return last_level_words(J, src, dst, m, bitsp, to_dst, hist);
+        } else { /* back to msd's digit: w0 bits, buckets merged in pairs when w = w0 + 1 */
+            int pair = w - w0;
+            hist[0] = 0;
+            for (size_t b = 0; b < nb; b++)
+                hist[(b >> pair) + 1] = (b & pair ? hist[(b >> pair) + 1] : 0) +
+                                        (int64_t)(b + 1 < nb ? pos[b + 1] : (uint32_t)m) - pos[b];
+            return false;
+        }
     }
     for (int64_t i = 0; i < m; i++) {
         uint64_t k = s[i];
         d[pos[((k ^ flip) >> shift) & mask]++] = k;
     }
-    insertion(dst, to_dst ? dst : src, m, 8, 8, flip);
+    if (!exact)
+        insertion(dst, to_dst ? dst : src, m, 8, 8, flip);
+    else if (!to_dst)
+        memcpy(src, dst, (size_t)m * 8);
     return true;
 }
 
@@ -283,7 +317,7 @@ static void msd(const radix_job *J, unsigned char *src, unsigned char *dst, int6
                 int64_t *hist, unsigned char *near, bool counted)
 {
     if (J->R == 8 && J->kw == 8 && near == NULL && !counted && m > SMALL && bits > 0 && (size_t)m * 8 <= IN_CACHE) {
-        if (last_level_words(J, src, dst, m, bits, to_dst, hist))
+        if (last_level_words(J, src, dst, m, &bits, to_dst, hist))
             return;
         counted = true;
     }
@@ -386,6 +420,45 @@ void cohort__radix_free(cohort_radix *X)
 
 int cohort__radix_digit(int64_t m, size_t R, int bits) { return digit_bits(m, R, bits); }
 
+/* The survey's read of records [0, n): their OR, AND and order (from
+ * *any, *all, *sorted, as the head left them: reading the head's keys
+ * again changes none of them), and their count by the digit at @shift
+ * (@mask: at most 2^TOP_BITS buckets), added to counts[].  Four rows of
+ * 32-bit counters are taken in turn, so that a run of keys in one bucket
+ * (a heavy value, a double's exponent) does not wait on one counter's
+ * last increment; they are added up every 2^30 records. */
+static inline __attribute__((always_inline)) void survey_rows(const unsigned char *a, int64_t n, size_t R, size_t kw,
+                                                              uint64_t flip, int shift, uint64_t mask, int64_t *counts,
+                                                              uint64_t *anyp, uint64_t *allp, bool *sortedp)
+{
+    uint32_t row[4][1 << TOP_BITS];
+    uint64_t any = *anyp, all = *allp, prev = 0;
+    bool sorted = *sortedp;
+    for (int64_t i = 0; i < n;) {
+        int64_t end = n - i > (1 << 30) ? i + (1 << 30) : n;
+        memset(row, 0, sizeof row);
+        for (; i + 4 <= end; i += 4) {
+            uint64_t k0 = load_key(a + (size_t)i * R, kw, flip), k1 = load_key(a + (size_t)(i + 1) * R, kw, flip);
+            uint64_t k2 = load_key(a + (size_t)(i + 2) * R, kw, flip), k3 = load_key(a + (size_t)(i + 3) * R, kw, flip);
+            any |= k0 | k1 | k2 | k3, all &= k0 & k1 & k2 & k3;
+            sorted &= (k0 >= prev) & (k1 >= k0) & (k2 >= k1) & (k3 >= k2);
+            prev = k3;
+            row[0][(k0 >> shift) & mask]++, row[1][(k1 >> shift) & mask]++;
+            row[2][(k2 >> shift) & mask]++, row[3][(k3 >> shift) & mask]++;
+        }
+        for (; i < end; i++) {
+            uint64_t k0 = load_key(a + (size_t)i * R, kw, flip);
+            any |= k0, all &= k0;
+            sorted &= k0 >= prev;
+            prev = k0;
+            row[0][(k0 >> shift) & mask]++;
+        }
+        for (size_t b = 0; b <= mask; b++)
+            counts[b] += (int64_t)row[0][b] + row[1][b] + row[2][b] + row[3][b];
+    }
+    *anyp = any, *allp = all, *sortedp = sorted;
+}
+
 /* The first read finds sorted or all-equal input, and which bits vary; it
  * also counts a digit, where the first few thousand keys say the varying
  * bits begin (right, but for rare data). */
@@ -407,6 +480,16 @@ void cohort__radix_survey(const rec_layout *L, const void *recs, int64_t n, int6
     int w = guess > 0 ? digit_bits(m, R, guess) : 0, shift = guess - w;
     uint64_t mask = ((uint64_t)1 << w) - 1;
     memset(counts, 0, ((size_t)1 << w) * sizeof *counts);
+    if (w <= TOP_BITS) { /* the common width and bare keys as constants */
+        if (R == 8 && kw == 8)
+            survey_rows(a, n, 8, 8, flip, shift, mask, counts, &any, &all, &sorted);
+        else if (kw == 8)
+            survey_rows(a, n, R, 8, flip, shift, mask, counts, &any, &all, &sorted);
+        else
+            survey_rows(a, n, R, kw, flip, shift, mask, counts, &any, &all, &sorted);
+        *s = (cohort_radix_survey){any, all, sorted, shift, w};
+        return;
+    }
     for (int64_t j = 0; j < i; j++)
         counts[(load_key(a + (size_t)j * R, kw, flip) >> shift) & mask]++;
     for (; i < n; i++) {
