@@ -225,6 +225,34 @@ static void split(const radix_job *J, const unsigned char *src, unsigned char *d
         scatter(src, dst, m, J->R, J->kw, J->flip, shift, mask, pos);
 }
 
+/* Count the @m bare keys of @s by their digit (@shift, @mask) in @pos,
+ * then turn the counts into each bucket's first position; returns the
+ * largest count.  With @any and @all, also the OR and AND of the keys
+ * (where they are NULL the inlined loop has neither). */
+static inline __attribute__((always_inline)) uint32_t count_positions(const uint64_t *s, int64_t m, uint64_t flip,
+                                                                      int shift, uint64_t mask, uint32_t *pos,
+                                                                      uint64_t *any, uint64_t *all)
+{
+    size_t nb = (size_t)mask + 1;
+    uint64_t o = 0, a = ~(uint64_t)0;
+    memset(pos, 0, nb * sizeof *pos);
+    for (int64_t i = 0; i < m; i++) {
+        uint64_t k = s[i];
+        o |= k, a &= k;
+        pos[((k ^ flip) >> shift) & mask]++;
+    }
+    if (any != NULL)
+        *any = o, *all = a;
+    uint32_t sum = 0, largest = 0;
+    for (size_t b = 0; b < nb; b++) {
+        uint32_t c = pos[b];
+        largest = c > largest ? c : largest;
+        pos[b] = sum;
+        sum += c;
+    }
+    return largest;
+}
+
 /* msd's level in cache for bare 8-byte keys, when it is the last: one
  * digit, then one insertion pass.  The digit takes one bit more than msd's
  * (half a record per bucket: less for insertion sort to move, measured
@@ -241,21 +269,9 @@ static bool last_level_words(const radix_job *J, unsigned char *src, unsigned ch
     uint64_t *d = (uint64_t *)(void *)dst;
     int w0 = digit_bits(m, 8, bits), w = w0 < bits ? w0 + 1 : w0, shift = bits - w;
     size_t nb = (size_t)1 << w;
-    uint64_t mask = nb - 1, flip = J->flip, any = 0, all = ~(uint64_t)0;
+    uint64_t mask = nb - 1, flip = J->flip, any, all;
     uint32_t *pos = (uint32_t *)(void *)(hist + (NB + 1)); /* 2^(DBITS + 1) of them fit */
-    memset(pos, 0, nb * sizeof *pos);
-    for (int64_t i = 0; i < m; i++) {
-        uint64_t k = s[i];
-        any |= k, all &= k;
-        pos[((k ^ flip) >> shift) & mask]++;
-    }
-    uint32_t sum = 0, largest = 0;
-    for (size_t b = 0; b < nb; b++) {
-        uint32_t c = pos[b];
-        largest = c > largest ? c : largest;
-        pos[b] = sum;
-        sum += c;
-    }
+    uint32_t largest = count_positions(s, m, flip, shift, mask, pos, &any, &all);
     bool exact = false; /* every bucket holds equal keys: nothing left for insertion sort */
     if (largest > SMALL) {
         /* Repeated keys.  When they vary in no more bits than the digit
@@ -265,16 +281,8 @@ static bool last_level_words(const radix_job *J, unsigned char *src, unsigned ch
          * the top bit that varies. */
         int top = cohort__radix_varying_bits(any, all), low = top > 0 ? __builtin_ctzll(any ^ all) : 0;
         if (top - low <= w) {
-            exact = true, w = top - low, shift = low, nb = (size_t)1 << w, mask = nb - 1;
-            memset(pos, 0, nb * sizeof *pos);
-            for (int64_t i = 0; i < m; i++)
-                pos[((s[i] ^ flip) >> shift) & mask]++;
-            sum = 0;
-            for (size_t b = 0; b < nb; b++) {
-                uint32_t c = pos[b];
-                pos[b] = sum;
-                sum += c;
-            }
+            exact = true, shift = low, mask = ((uint64_t)1 << (top - low)) - 1;
+            count_positions(s, m, flip, shift, mask, pos, NULL, NULL);
         } else if (top < bits) {
             *bitsp = top;
             return last_level_words(J, src, dst, m, bitsp, to_dst, hist);

@@ -188,8 +188,9 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
 
     /* Counts of the top digit, local and global, and the bookkeeping. */
     enum { NBMAX = 1 << COHORT_RADIX_DIGIT_MAX };
-    size_t book = (3 * (size_t)(NBMAX + 1) + 2 * (size_t)(p + 1)) * sizeof(int64_t);
+    size_t book = (3 * (size_t)(NBMAX + 1) + 2 * (size_t)(p + 1)) * sizeof(int64_t), more = 0;
     int64_t *cnt = NULL;
+    unsigned char *mem = NULL; /* the rest of the bookkeeping, once the split is known */
     cohort_radix *X = cohort__radix_new(L, true);
     if (X == NULL)
         st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
@@ -209,9 +210,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     int bits = cohort__radix_varying_bits(g[0], ~g[1]);
     if (st != COHORT_OK || bits == 0 || g[2] == 0) {
         *in_order = st == COHORT_OK;
-        cohort__free(ctx, cnt, book);
-        cohort__radix_free(X);
-        return st;
+        goto done;
     }
 
     /* Every rank splits by the same digit, the top one of the bits that
@@ -220,11 +219,8 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
     if (s.w != w || s.shift != shift)
         cohort__radix_count(L, A, n, shift, w, cnt);
     st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(cnt, Gs + 1, nb, MPI_INT64_T, MPI_SUM, ctx->comm)));
-    if (st != COHORT_OK) {
-        cohort__free(ctx, cnt, book);
-        cohort__radix_free(X);
-        return st;
-    }
+    if (st != COHORT_OK)
+        goto done;
     Gs[0] = 0, ls[0] = 0;
     for (int b = 0; b < nb; b++)
         Gs[b + 1] += Gs[b], ls[b + 1] = ls[b] + cnt[b];
@@ -247,21 +243,15 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
      * caller's merge path sorts. */
     if ((int64_t)p * widest > cohort__sort_pieces_max) {
         *declined = true;
-        cohort__free(ctx, cnt, book);
-        cohort__radix_free(X);
-        return COHORT_OK;
+        goto done;
     }
 
     /* The rest of the bookkeeping, before any record moves. */
-    size_t more = (size_t)m * (sizeof(void *) + 3 * sizeof(int64_t)) + (size_t)(sends + (size_t)p * nbk) * sizeof(int64_t) +
+    more = (size_t)m * (sizeof(void *) + 3 * sizeof(int64_t)) + (size_t)(sends + (size_t)p * nbk) * sizeof(int64_t) +
                   (size_t)p * (7 * sizeof(int) + 2 * sizeof(MPI_Datatype)) + (size_t)nbk * (sizeof(int) + sizeof(MPI_Aint) + sizeof(int64_t));
-    unsigned char *mem = NULL;
     st = cohort__agree(ctx, cohort__alloc(ctx, more, "sort bucket plan", (void **)&mem));
-    if (st != COHORT_OK) {
-        cohort__free(ctx, cnt, book);
-        cohort__radix_free(X);
-        return st;
-    }
+    if (st != COHORT_OK)
+        goto done;
     const void **recs = (const void **)(void *)mem;
     int64_t *nrec = (int64_t *)(void *)(recs + m), *target = nrec + m, *cut = target + m;
     int64_t *piece_out = cut + m, *piece_in = piece_out + sends; /* piece_in[s * nbk + i]: source s, bucket fb + i */
@@ -401,6 +391,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
         }
         cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t3);
     }
+done:
     cohort__free(ctx, mem, more);
     cohort__free(ctx, cnt, book);
     cohort__radix_free(X);
