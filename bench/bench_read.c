@@ -65,7 +65,7 @@ int main(int argc, char **argv)
         const char *xfer = getenv("COHORT_HDF5_XFER");
         if (rank == 0)
             printf("cohort %-9s %-11s ranks=%d bytes=%lld time=%.3fs rate=%.2f GB/s peak_rss=%.0f MB/rank (%g)\n", mode,
-                   xfer ? xfer : "collective", size, (long long)bytes, best, bytes / best / 1e9, rss / 1024.0,
+                   xfer ? xfer : "independent", size, (long long)bytes, best, bytes / best / 1e9, rss / 1024.0,
                    checksum * 0);
     }
     cohort_input_close(&in);

@@ -22,12 +22,13 @@
  *   order.  Each rank then reads any range of global rows: its balanced
  *   partition (cohort_input_read_partition) or bounded blocks of it
  *   (cohort_stream_*).  Data is read in the file's own type and converted in
- *   memory (byte order, compound members, 2-D rows into columns), so the
- *   transfer stays collective where HDF5 allows it.  Transfers are split
+ *   memory (byte order, compound members, 2-D rows into columns), so that a
+ *   collective transfer stays collective.  Transfers are split
  *   under 2 GiB per rank per call (HDF5 1.10 fails beyond).  A single file is
- *   opened by all ranks together (MPI-IO) and read with collective
- *   transfers; the environment variable COHORT_HDF5_XFER=independent makes
- *   them independent.  A set of files is read by each rank on its own,
+ *   opened by all ranks together (MPI-IO) and each rank reads its range with
+ *   independent transfers (one contiguous hyperslab needs no collective
+ *   buffering); the environment variable COHORT_HDF5_XFER=collective makes
+ *   them collective.  A set of files is read by each rank on its own,
  *   opening only the files its rows fall in.
  *
  *   Supported element types: integers of 8–64 bits signed or unsigned,

@@ -34,7 +34,8 @@ tests_test_io_SOURCES = tests/test_io.c
 tests_test_io_CPPFLAGS = $(T_CPP) $(HDF5_CFLAGS)
 tests_test_io_LDADD = $(T_LIBS) $(HDF5_LIBS)
 tests_test_io_LDFLAGS = $(T_LINK)
-# The I/O tests again with Open MPI's dynamic_gen2 collective-write component.
+# The I/O tests again with Open MPI's dynamic_gen2 collective-write component,
+# and single-file reads with collective transfers (COHORT_HDF5_XFER=collective).
 tests_test_io_gen2_SOURCES = tests/test_io.c
 tests_test_io_gen2_CPPFLAGS = $(T_CPP) $(HDF5_CFLAGS) -DCOHORT_TEST_FCOLL='"dynamic_gen2"'
 tests_test_io_gen2_LDADD = $(T_LIBS) $(HDF5_LIBS)

@@ -589,9 +589,9 @@ int main(int argc, char **argv)
 {
 #ifdef COHORT_TEST_FCOLL
     /* The same tests with Open MPI's other collective I/O component, and
-     * single-file reads with independent transfers. */
+     * single-file reads with collective transfers. */
     setenv("OMPI_MCA_fcoll", COHORT_TEST_FCOLL, 1);
-    setenv("COHORT_HDF5_XFER", "independent", 1);
+    setenv("COHORT_HDF5_XFER", "collective", 1);
 #endif
     static const t_test tests[] = {
         {"dataset references", test_ref_parse},

@@ -8,11 +8,15 @@
  * (O(files) memory, no O(p) step on a root).
  *
  * Reading: a single file is opened by all ranks together through MPI-IO,
- * and ranges are read with collective transfers (independent with
- * COHORT_HDF5_XFER=independent).  Several files are opened by each rank on
+ * and each rank reads its range, one contiguous hyperslab, with
+ * independent transfers (collective with COHORT_HDF5_XFER=collective).
+ * Collective buffering serves many small or interleaved requests; ours
+ * are large and contiguous, and on one 16-core node Open MPI 4.1's OMPIO
+ * funnelled collective reads through its aggregators at 3.3 GB/s, where
+ * independent ones ran at 24.5 GB/s.  Several files are opened by each rank on
  * its own, only those that overlap the ranges it reads.  Data is always
  * read in the file's own type (no HDF5 conversion, which would silently
- * turn a collective transfer independent) and converted here: byte order,
+ * turn a collective transfer independent, and costs a copy) and converted here: byte order,
  * compound member extraction, 2-D rows into columns.
  */
 #include "io.h"
@@ -316,7 +320,7 @@ int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
     if (st == COHORT_OK) {
         in->shared = in->nfiles == 1;
         const char *xfer = getenv("COHORT_HDF5_XFER");
-        in->collective = in->shared && !(xfer && strcmp(xfer, "independent") == 0);
+        in->collective = in->shared && xfer && strcmp(xfer, "collective") == 0;
         if (in->shared)
             st = cohort__agree(ctx, open_file(ctx, in, 0));
     }

@@ -6,8 +6,8 @@
  * Several inputs of the same row count walk together: every block holds
  * the same rows of each, their columns side by side.  All ranks make the
  * same number of calls (the most blocks any rank has), because a
- * single-file input reads collectively; ranks that ran out of rows read
- * empty blocks until the last.
+ * single-file input may read collectively (COHORT_HDF5_XFER=collective);
+ * ranks that ran out of rows read empty blocks until the last.
  */
 #include "io.h"
 
