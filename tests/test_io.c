@@ -355,6 +355,16 @@ static void test_errors(void)
     expect_error(ref("missing_filter.h5", ":/x"), COHORT_ERR_IO, "missing_filter.h5", "filter 200");
     expect_error(ref("mixed-*.h5", ":/x"), COHORT_ERR_TYPE, "mixed-2.h5", "float64");
     expect_error(ref("plain.h5", ""), COHORT_ERR_ARG, "plain.h5", "names no dataset");
+    /* A misspelt transfer mode fails; the mode this run set is restored. */
+    const char *set = getenv("COHORT_HDF5_XFER");
+    char *was = set ? strdup(set) : NULL;
+    setenv("COHORT_HDF5_XFER", "colective", 1);
+    expect_error(ref("plain.h5", ":/x"), COHORT_ERR_ARG, "COHORT_HDF5_XFER=colective", "collective or independent");
+    if (was)
+        setenv("COHORT_HDF5_XFER", was, 1);
+    else
+        unsetenv("COHORT_HDF5_XFER");
+    free(was);
 }
 
 /* One rank's bad reference: every rank gets that rank's error, nobody hangs. */

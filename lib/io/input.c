@@ -259,6 +259,10 @@ int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
         else if (in->dataset[0] == '\0')
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: names no dataset (write FILE:/path/to/dataset)", ref);
     }
+    /* A misspelt transfer mode is an error, not quietly the default. */
+    const char *xfer = getenv("COHORT_HDF5_XFER");
+    if (st == COHORT_OK && xfer && strcmp(xfer, "collective") != 0 && strcmp(xfer, "independent") != 0)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: COHORT_HDF5_XFER=%s: expected collective or independent", ref, xfer);
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK)
         st = cohort__expand_files(ctx, pattern, &in->names_block, &in->nfiles);
@@ -319,7 +323,6 @@ int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
     }
     if (st == COHORT_OK) {
         in->shared = in->nfiles == 1;
-        const char *xfer = getenv("COHORT_HDF5_XFER");
         in->collective = in->shared && xfer && strcmp(xfer, "collective") == 0;
         if (in->shared)
             st = cohort__agree(ctx, open_file(ctx, in, 0));
