@@ -11,13 +11,13 @@
  * and each rank reads its range, one contiguous hyperslab, with
  * independent transfers (collective with COHORT_HDF5_XFER=collective).
  * Collective buffering serves many small or interleaved requests; ours
- * are large and contiguous, and on one 16-core node Open MPI 4.1's OMPIO
- * funnelled collective reads through its aggregators at 3.3 GB/s, where
- * independent ones ran at 24.5 GB/s.  Several files are opened by each rank on
- * its own, only those that overlap the ranges it reads.  Data is always
+ * are large and contiguous.  On one 16-core node, 16 ranks read at
+ * 3.3 GB/s with collective transfers through Open MPI 4.1's OMPIO and at
+ * 24.5 GB/s with independent ones.  Several files are opened by each rank
+ * on its own, only those that overlap the ranges it reads.  Data is always
  * read in the file's own type (no HDF5 conversion, which would silently
- * turn a collective transfer independent, and costs a copy) and converted here: byte order,
- * compound member extraction, 2-D rows into columns.
+ * turn a collective transfer independent, and costs a copy) and converted
+ * here: byte order, compound member extraction, 2-D rows into columns.
  */
 #include "io.h"
 

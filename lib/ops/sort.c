@@ -248,7 +248,7 @@ static int sort_by_buckets(cohort_ctx *ctx, const rec_layout *L, unsigned char *
 
     /* The rest of the bookkeeping, before any record moves. */
     more = (size_t)m * (sizeof(void *) + 3 * sizeof(int64_t)) + (size_t)(sends + (size_t)p * nbk) * sizeof(int64_t) +
-                  (size_t)p * (7 * sizeof(int) + 2 * sizeof(MPI_Datatype)) + (size_t)nbk * (sizeof(int) + sizeof(MPI_Aint) + sizeof(int64_t));
+           (size_t)p * (7 * sizeof(int) + 2 * sizeof(MPI_Datatype)) + (size_t)nbk * (sizeof(int) + sizeof(MPI_Aint) + sizeof(int64_t));
     st = cohort__agree(ctx, cohort__alloc(ctx, more, "sort bucket plan", (void **)&mem));
     if (st != COHORT_OK)
         goto done;
