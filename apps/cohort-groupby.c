@@ -13,16 +13,18 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { OPT_KEYS = CLI_OPT_FIRST_FREE, OPT_VALUES, OPT_AGG, OPT_REPRODUCIBLE };
+enum { OPT_KEYS = CLI_OPT_FIRST_FREE, OPT_VALUES, OPT_AGG, OPT_REPRODUCIBLE, OPT_DROPNA };
 
 #define MAX_INPUTS 64
 #define CHUNK_BYTES ((size_t)1 << 20) /* printed text travels to rank 0 in pieces of about this */
 
 static const cli_option options[] = {
-    {"keys", 'k', "FILE:/PATH", "a key column: integers or fixed-length strings (repeat for a composite key)"},
+    {"keys", 'k', "FILE:/PATH", "a key column: integers, floats or fixed-length strings (repeat for a composite key)"},
     {"values", 'V', "FILE:/PATH", "a numeric value column to aggregate (repeat)"},
-    {"agg", OPT_AGG, "LIST", "aggregates: count,sum,mean,min,max,var,std,first,last (default count,sum,mean)"},
-    {"reproducible", OPT_REPRODUCIBLE, NULL, "exact float sums and means: the same bits for any number of ranks"},
+    {"agg", OPT_AGG, "LIST",
+     "aggregates, as pandas names them: size,count,sum,mean,min,max,var,std,sem,prod,first,last,median,quantile:Q,nunique (default sum,mean)"},
+    {"reproducible", OPT_REPRODUCIBLE, NULL, "every result the same bits for any number of ranks (exact float sums)"},
+    {"dropna", OPT_DROPNA, "yes|no", "float keys: drop the rows whose key is NaN (yes, the default, as pandas) or keep them as one group, last"},
     {"output", 'o', "FILE:/GROUP", "write one dataset per result column into an HDF5 group"},
     {"format", CLI_OPT_FORMAT, "FMT", "text (a table, the default on a terminal), csv (default otherwise) or json"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
@@ -239,16 +241,18 @@ int main(int argc, char **argv)
              .usage = "--keys FILE:/K [--keys ...] --values FILE:/V [--values ...] [--agg LIST] [options]",
              .summary = "Group the rows by the key columns and aggregate the value columns, across all ranks: local\n"
                         "hash aggregation, one exchange of partial groups, results in key order spread over the\n"
-                        "ranks.  NaN values are skipped by every aggregate but count (as pandas).  Counts, integer\n"
-                        "sums, min, max, first and last do not depend on the number of ranks; with --reproducible\n"
-                        "neither do float sums and means.",
+                        "ranks.  The column \"size\" is the rows of each group; NaN values are skipped by every other\n"
+                        "aggregate (as pandas).  Integer sums and products are exact (an error when they do not fit\n"
+                        "int64, or uint64 for unsigned values); median, quantiles and nunique are exact.  Sizes,\n"
+                        "counts, integer results, min, max, first, last, median, quantiles and nunique do not\n"
+                        "depend on the number of ranks; with --reproducible no result does.",
              .options = options};
     int code = cli_start(&c, &argc, &argv);
     if (code != CLI_EXIT_OK)
         return cli_finish(&c, code);
     const char *keys[MAX_INPUTS], *values[MAX_INPUTS], *output = NULL, *v;
     int nk = 0, nv = 0, key;
-    cohort_groupby_options o = {0, 0};
+    cohort_groupby_options o = {0};
     while ((key = cli_next(&c, argc, argv, &v, &code)) > 0) {
         bool ok = true;
         switch (key) {
@@ -263,10 +267,17 @@ int main(int argc, char **argv)
             break;
         case 'o': output = v; break;
         case OPT_AGG:
-            if (cohort_agg_parse(v, &o.aggs) != COHORT_OK)
-                ok = (cli_usage(&c, "--agg %s: expected a list of count,sum,mean,min,max,var,std,first,last", v), false);
+            if (cohort_agg_parse(v, &o) != COHORT_OK)
+                ok = (cli_usage(&c, "--agg %s: expected a list of size,count,sum,mean,min,max,var,std,sem,prod,first,last,"
+                                    "median,quantile:Q (Q in [0, 1], at most %d),nunique", v, COHORT_AGG_MAXQUANTILES), false);
             break;
         case OPT_REPRODUCIBLE: o.reproducible = 1; break;
+        case OPT_DROPNA:
+            if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
+                o.keep_nan_keys = strcmp(v, "no") == 0;
+            else
+                ok = (cli_usage(&c, "--dropna %s: use yes or no", v), false);
+            break;
         }
         if (!ok)
             return cli_finish(&c, CLI_EXIT_USAGE);
@@ -277,10 +288,10 @@ int main(int argc, char **argv)
         return cli_finish(&c, cli_usage(&c, "unexpected argument %s", argv[cli_optind]));
     if (nk == 0)
         return cli_finish(&c, cli_usage(&c, "--keys is required"));
-    if (o.aggs && (o.aggs & ~(unsigned)COHORT_AGG_COUNT) && nv == 0)
-        return cli_finish(&c, cli_usage(&c, "--agg %s needs --values", "aggregates other than count"));
+    if (o.aggs && (o.aggs & ~(unsigned)COHORT_AGG_SIZE) && nv == 0)
+        return cli_finish(&c, cli_usage(&c, "--agg %s needs --values", "aggregates other than size"));
     if (!o.aggs && nv == 0)
-        o.aggs = COHORT_AGG_COUNT; /* keys alone: the size of each group */
+        o.aggs = COHORT_AGG_SIZE; /* keys alone: the size of each group */
     if (!c.format_set && !output)
         c.format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TEXT : CLI_FORMAT_CSV;
     char file[4096] = "", group[4096] = "";

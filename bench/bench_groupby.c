@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     cohort_source src;
     cohort_source_columns(&src, &cs, cols, 2);
     int exact = argc > 4 && strcmp(argv[4], "exact") == 0;
-    cohort_groupby_options o = {COHORT_AGG_COUNT | COHORT_AGG_SUM | COHORT_AGG_MEAN, exact};
+    cohort_groupby_options o = {.aggs = COHORT_AGG_SUM | COHORT_AGG_MEAN, .reproducible = exact};
     double best = 1e30;
     for (int k = 0; k < repeats; k++) {
         cohort_table *g = NULL;

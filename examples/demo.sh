@@ -30,10 +30,10 @@ for d in key value row; do
     h5dump -A 0 -w 0 -d "/by_key/$d" -c 8 -s 0 "$dir/sorted.h5" 2>/dev/null | sed -n 's/^ *(0): //p'
 done
 run "$b/apps/cohort-groupby" --keys "$dir/demo.h5:/events/key" --values "$dir/demo.h5:/events/value" \
-    --agg count,mean,std --output "$dir/groups.h5:/by_key"
+    --agg size,mean,std --output "$dir/groups.h5:/by_key"
 echo
 echo "the largest groups (the Zipf keys 0, 1, 2, ...), from groups.h5:"
-for d in key count value_mean; do
+for d in key size value_mean; do
     printf '  %-11s' "$d"
     h5dump -A 0 -w 0 -d "/by_key/$d" -c 5 -s 0 "$dir/groups.h5" 2>/dev/null | sed -n 's/^ *(0): //p'
 done

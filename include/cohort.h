@@ -535,66 +535,106 @@ int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q
 /* Group-by                                                                  */
 /* ------------------------------------------------------------------------ */
 
-/** Aggregates of cohort_groupby(), as bits. */
+/** Aggregates of cohort_groupby(), as bits.  Each value column gets a
+ *  result column "<value>_<name>" per aggregate asked for, in this order. */
 enum {
-    COHORT_AGG_COUNT = 1,   /**< rows in the group (always computed) */
-    COHORT_AGG_SUM = 2,     /**< int64 for integer values (overflow is an error), float64 otherwise */
-    COHORT_AGG_MEAN = 4,
-    COHORT_AGG_MIN = 8,
+    COHORT_AGG_COUNT = 1,      /**< the non-NaN values (pandas' count), int64 */
+    COHORT_AGG_SUM = 2,        /**< integers: exact, int64 (uint64 for unsigned values), an error when the
+                                    group's sum does not fit; floats: float64, IEEE's infinities */
+    COHORT_AGG_MEAN = 4,       /**< float64 */
+    COHORT_AGG_MIN = 8,        /**< in the value's type */
     COHORT_AGG_MAX = 16,
-    COHORT_AGG_VAR = 32,    /**< sample variance (ddof 1, as pandas); NaN for fewer than 2 values */
+    COHORT_AGG_VAR = 32,       /**< sample variance (ddof 1, as pandas), float64; NaN for fewer than 2 values */
     COHORT_AGG_STD = 64,
-    COHORT_AGG_FIRST = 128, /**< the first non-NaN value in global row order */
-    COHORT_AGG_LAST = 256
+    COHORT_AGG_FIRST = 128,    /**< the first non-NaN value in global row order */
+    COHORT_AGG_LAST = 256,
+    COHORT_AGG_PROD = 512,     /**< product: float64 for floats (1 without values, as pandas); integers:
+                                    exact, int64 (uint64 for unsigned), an error when it does not fit */
+    COHORT_AGG_SEM = 1024,     /**< standard error of the mean, std / sqrt(count), float64 */
+    COHORT_AGG_MEDIAN = 2048,  /**< exact, float64: numpy's median of the group's non-NaN values */
+    COHORT_AGG_QUANTILE = 4096,/**< exact, float64, at each of opts->quantiles: numpy.quantile's linear
+                                    method ("<value>_q<Q>", Q as %g prints it) */
+    COHORT_AGG_NUNIQUE = 8192, /**< distinct non-NaN values (pandas' nunique; -0.0 equals 0.0), int64 */
+    COHORT_AGG_SIZE = 16384    /**< rows in the group (pandas' size), int64: always computed, the "size" column */
 };
 
 /** "count", "sum", … for one aggregate bit; NULL otherwise. */
 const char *cohort_agg_name(unsigned agg);
-/** Parse a comma-separated list ("count,sum,mean") into bits; COHORT_ERR_ARG if a name is unknown. */
-int cohort_agg_parse(const char *list, unsigned *aggs);
+
+#define COHORT_AGG_MAXQUANTILES 16
 
 /** Options of cohort_groupby(); a NULL pointer means all zero. */
 typedef struct cohort_groupby_options {
-    unsigned aggs;    /**< COHORT_AGG_* bits; 0 means count, sum and mean */
-    int reproducible; /**< float sums (and means) exact, hence bit-identical for any number of ranks and any
-                           partition: each sum is a 544-byte exact accumulator (xsum); measured 2.6x slower
-                           with 1K groups, 6-8x slower and 544 bytes more per group with 1M groups */
+    unsigned aggs;    /**< COHORT_AGG_* bits; 0 means sum and mean */
+    int reproducible; /**< every result bit-identical for any number of ranks and any partition of the
+                           rows: float sums exact (correctly rounded), var, std and sem from the exact sums
+                           of the values and of their squares; see cohort_groupby for the cost */
+    int nquantiles;   /**< with COHORT_AGG_QUANTILE: how many of quantiles[] (1 to COHORT_AGG_MAXQUANTILES) */
+    double quantiles[COHORT_AGG_MAXQUANTILES]; /**< probabilities in [0, 1] */
+    int keep_nan_keys;/**< float keys: rows whose key is NaN form one group, sorted last (pandas'
+                           dropna=False); by default they are dropped (pandas' dropna=True) */
 } cohort_groupby_options;
 
 /**
+ * Parse a comma-separated list of aggregate names ("size,count,sum,mean,
+ * quantile:0.9") into @opts->aggs and @opts->quantiles (other fields
+ * untouched).  "quantile:Q" may repeat.  COHORT_ERR_ARG if a name is
+ * unknown or a Q is not in [0, 1].  Not collective.
+ */
+int cohort_agg_parse(const char *list, cohort_groupby_options *opts);
+
+/**
  * Group the rows of @src by its first @nkeys columns and aggregate the
- * other columns.  Keys: integers of any width or fixed-length byte
- * strings (compared as unsigned bytes), composite keys ordered
- * lexicographically.  Values: any numeric type.
+ * other columns.  Keys: integers of any width, float or double (-0.0
+ * equals 0.0 and comes out as 0.0; NaN keys as opts->keep_nan_keys says),
+ * or fixed-length byte strings (compared as unsigned bytes), composite
+ * keys ordered lexicographically.  Values: any numeric type.
  *
  * The result is a table per rank, together the groups in ascending key
  * order (rank 0 the smallest keys), spread over the ranks (never gathered
  * on one); its columns: the keys (named as the source's columns, else k0,
- * k1, …), "count" (int64), then for each value column (named as the
- * source's, else v0, v1, …) and each aggregate asked for, in the order of
- * the COHORT_AGG_* bits, "<value>_<aggregate>": sum int64 for integer
- * values and float64 otherwise; mean, var, std float64; min, max, first,
- * last in the value's type.  NaN values are skipped by every aggregate but
- * count; a group whose values are all NaN has sum 0 and NaN elsewhere.
- * Float sums are Neumaier-compensated (exact with opts->reproducible);
- * var and std come from (count, mean, M2) states merged with Chan's
- * formula.  Counts, integer sums, min, max, first and last are identical
- * for any number of ranks; float results too in the reproducible mode
- * (but for var and std, which agree to rounding).
+ * k1, …), "size" (int64, the group's rows), then for each value column
+ * (named as the source's, else v0, v1, …) and each aggregate asked for,
+ * in the order of the COHORT_AGG_* bits, "<value>_<aggregate>" (types at
+ * the bits above).  NaN values are skipped by every aggregate but size, as
+ * pandas skips them; a group whose values are all NaN has count 0, sum 0,
+ * prod 1 and NaN elsewhere.
+ *
+ * Float sums are Neumaier-compensated and follow IEEE arithmetic as
+ * numpy's sum does ([x, inf] gives inf, [inf, -inf] NaN); var, std and sem
+ * come from (count, mean, M2) states updated per value with the mean held
+ * in twice a double's precision and merged with Chan's formula, so that
+ * values like 1e12 + noise keep their digits.  Counts, sizes, integer sums
+ * and products, min, max, first, last, median, quantiles and nunique are
+ * identical for any number of ranks; float sums, means, variances and
+ * products agree to rounding.  With opts->reproducible every result is
+ * bit-identical for any number of ranks: float sums exact (xsum),
+ * variances from the exact sums of values and squares (n Σx² − (Σx)²
+ * formed exactly, then divided once), products of floats in a canonical
+ * order.
  *
  * How: each rank aggregates its rows in a hash table (a hot key costs one
  * update, however many rows it has), sorts its groups by key, and the
  * ranks split the key range by distributed selection so that groups
  * spread evenly; one all-to-all moves each group's partial states to the
  * rank owning its key, where sorted runs are merged and equal keys
- * combined.  COHORT_ERR_OVERFLOW when an integer sum overflows int64.
+ * combined.  Median, quantiles and nunique need every value: the
+ * (key, value) pairs are sorted across the ranks (cohort_sort, exactly
+ * balanced, so a heavy group spreads over many ranks), and each group's
+ * order statistics are fetched from where they landed.
+ * COHORT_ERR_OVERFLOW when an integer sum or product does not fit its type.
  *
  * Collective; @nkeys, the options and the source's columns equal on every
  * rank.  Memory per rank: about 3 × (groups on this rank) × record bytes
- * (8 + 8 per key word + about 8–40 per value and aggregate, 544 per
- * reproducible sum; records up to 64 bytes are padded to a power of two),
- * at least 2^16 records while the keys span a small range (indexed
- * directly), plus the source's blocks, whatever the number of rows.
+ * (8 + 8 per key word + 8 per value and about 8–32 per aggregate: 16 for
+ * sum and prod, 32 for var/std/sem; reproducible: 544 per float sum, 1.6 KiB
+ * per value for var/std/sem; records up to 64 bytes are padded to a power
+ * of two), at least 2^16 records while the keys span a small range (indexed
+ * directly), plus the source's blocks, whatever the number of rows.  Median,
+ * quantiles and nunique add 2 × rows × (key bytes + 8) per value column
+ * asked for (the sorted pairs).  The reproducible mode is measured about
+ * 3x slower than the default with 1K groups and 6-8x with 1M groups
+ * (bench/report).
  */
 int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_groupby_options *opts,
                    cohort_table **out);

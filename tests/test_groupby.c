@@ -130,6 +130,36 @@ static bool same_double(double a, double b, double rel)
     return fabs(a - b) <= rel * fabs(b) + 1e-300;
 }
 
+/* Columns of @t (gathered) that differ from those of the same group-by of
+ * the whole data @wc on one rank, bit for bit. */
+static int same_as_one_rank(const cohort_table *t, const cohort_column *wc, int ncols, int nk,
+                            const cohort_groupby_options *o)
+{
+    cohort_ctx *self;
+    cohort_ctx_create(MPI_COMM_SELF, &self);
+    cohort_columns_source cs;
+    cohort_source src;
+    cohort_source_columns(&src, &cs, wc, ncols);
+    cohort_table *ref = NULL;
+    int bad = 0;
+    CU_ASSERT_EQUAL_FATAL(cohort_groupby(self, &src, nk, o, &ref), COHORT_OK);
+    CU_ASSERT_EQUAL(cohort_table_ncolumns(ref), cohort_table_ncolumns(t));
+    for (int c = 0; c < cohort_table_ncolumns(ref); c++) {
+        cohort_column rc = cohort_table_column(ref, c);
+        int64_t got;
+        void *all = gather(t, rc.name, rc.width, &got);
+        if (got != rc.count || memcmp(all, rc.data, (size_t)got * rc.width) != 0) {
+            bad++;
+            if (T_rank == 0)
+                printf("reproducible column %s differs from one rank's\n", rc.name);
+        }
+        free(all);
+    }
+    cohort_table_destroy(&ref);
+    cohort_ctx_destroy(&self);
+    return bad;
+}
+
 /* Group the global rows (every rank builds them: value(g) is deterministic)
  * with the oracle and compare with cohort_groupby's result. */
 static void check(int kind, int keyset, int64_t block, unsigned aggs, bool reproducible)
@@ -162,7 +192,7 @@ static void check(int kind, int keyset, int64_t block, unsigned aggs, bool repro
     }
     t_blocks sb;
     cohort_source src = t_blocks_source(&sb, pc, nk + 2, block, MPI_COMM_WORLD);
-    cohort_groupby_options o = {aggs, reproducible};
+    cohort_groupby_options o = {.aggs = aggs, .reproducible = reproducible};
     cohort_table *t = NULL;
     CU_ASSERT_EQUAL_FATAL(cohort_groupby(T_ctx, &src, nk, &o, &t), COHORT_OK);
 
@@ -174,7 +204,9 @@ static void check(int kind, int keyset, int64_t block, unsigned aggs, bool repro
     qsort(idx, (size_t)N, 8, cmp_idx);
     unsigned eff = aggs ? aggs : COHORT_AGG_SUM | COHORT_AGG_MEAN; /* the default */
     int64_t G = 0, got;
-    int64_t *count = gather(t, "count", 8, &got);
+    int64_t *count = gather(t, "size", 8, &got);
+    int64_t *xcount = eff & COHORT_AGG_COUNT ? gather(t, "x_count", 8, &got) : NULL;
+    double *xsem = eff & COHORT_AGG_SEM ? gather(t, "x_sem", 8, &got) : NULL;
     double *xsum = eff & COHORT_AGG_SUM ? gather(t, "x_sum", 8, &got) : NULL;
     double *xmean = eff & COHORT_AGG_MEAN ? gather(t, "x_mean", 8, &got) : NULL;
     double *xvar = eff & COHORT_AGG_VAR ? gather(t, "x_var", 8, &got) : NULL;
@@ -219,7 +251,11 @@ static void check(int kind, int keyset, int64_t block, unsigned aggs, bool repro
             if (xmean)
                 bad += !same_double(xmean[G], nn ? (double)(s / nn) : NAN, 1e-13);
             if (xvar)
-                bad += !same_double(xvar[G], nn >= 2 ? (double)(s2 / (nn - 1)) : NAN, 1e-10);
+                bad += !same_double(xvar[G], nn >= 2 ? (double)(s2 / (nn - 1)) : NAN, 1e-13);
+            if (xsem)
+                bad += !same_double(xsem[G], nn >= 2 ? (double)sqrtl(s2 / (nn - 1) / nn) : NAN, 1e-13);
+            if (xcount)
+                bad += xcount[G] != nn;
             if (xmin)
                 bad += !same_double(xmin[G], nn ? mn : NAN, 0);
             if (xfirst)
@@ -237,29 +273,18 @@ static void check(int kind, int keyset, int64_t block, unsigned aggs, bool repro
     if (bad)
         printf("kind %d keyset %d: %d mismatches in %lld groups\n", kind, keyset, bad, (long long)G);
 
-    /* The reproducible mode: float sums bit-identical to one rank's. */
-    if (reproducible && xsum) {
-        cohort_ctx *self;
-        cohort_ctx_create(MPI_COMM_SELF, &self);
-        cohort_columns_source cs;
-        cohort_source_columns(&src, &cs, wc, nk + 2);
-        cohort_table *ref = NULL;
-        CU_ASSERT_EQUAL_FATAL(cohort_groupby(self, &src, nk, &o, &ref), COHORT_OK);
-        cohort_column rs = cohort_table_column(ref, cohort_table_find(ref, "x_sum"));
-        cohort_column rm = cohort_table_column(ref, cohort_table_find(ref, "x_mean"));
-        CU_ASSERT(rs.count == got && memcmp(rs.data, xsum, (size_t)got * 8) == 0);
-        CU_ASSERT(rm.count == got && memcmp(rm.data, xmean, (size_t)got * 8) == 0);
-        cohort_table_destroy(&ref);
-        cohort_ctx_destroy(&self);
-    }
+    /* The reproducible mode: every column bit-identical to one rank's. */
+    if (reproducible)
+        bad = same_as_one_rank(t, wc, nk + 2, nk, &o);
+    CU_ASSERT_EQUAL(bad, 0);
     free(count), free(xsum), free(xmean), free(xvar), free(xmin), free(xfirst), free(xlast), free(ysum), free(ymax);
-    free(yfirst), free(k0), free(idx);
+    free(yfirst), free(k0), free(idx), free(xcount), free(xsem);
     cohort_table_destroy(&t);
     release(&part), release(&whole);
 }
 
-#define ALL (COHORT_AGG_SUM | COHORT_AGG_MEAN | COHORT_AGG_MIN | COHORT_AGG_MAX | COHORT_AGG_VAR | COHORT_AGG_STD | \
-             COHORT_AGG_FIRST | COHORT_AGG_LAST)
+#define ALL (COHORT_AGG_COUNT | COHORT_AGG_SUM | COHORT_AGG_MEAN | COHORT_AGG_MIN | COHORT_AGG_MAX | COHORT_AGG_VAR | \
+             COHORT_AGG_STD | COHORT_AGG_FIRST | COHORT_AGG_LAST | COHORT_AGG_SEM)
 
 static void test_few_groups(void) { check(K_MOD7, 0, 1 << 20, ALL, false); }
 static void test_many_groups(void) { check(K_MOD1000, 0, 97, ALL, false); }
@@ -269,36 +294,271 @@ static void test_zipf(void) { check(K_ZIPF, 0, 211, 0, false); }
 static void test_widens(void) { check(K_WIDENS, 0, 400, ALL, false); }
 static void test_composite_word(void) { check(K_MOD7, 1, 300, ALL, false); }
 static void test_composite_bytes(void) { check(K_MOD7, 2, 300, ALL, false); }
-static void test_reproducible(void) { check(K_MOD1000, 0, 53, COHORT_AGG_SUM | COHORT_AGG_MEAN, true); }
+static void test_reproducible(void) { check(K_MOD1000, 0, 53, ALL, true); }
+static void test_reproducible_few(void) { check(K_MOD7, 1, 97, ALL, true); }
 
-/* Integer sums that overflow int64, and bad columns, fail on every rank. */
+/* A small group-by of rows spread over the ranks: global row g of the
+ * @n given goes to rank g % T_size (so every split is exercised). */
+static cohort_table *small_groupby(cohort_column *cols, int ncols, int nk, const cohort_groupby_options *o, int *st)
+{
+    cohort_column mine[8];
+    void *bufs[8];
+    for (int c = 0; c < ncols; c++) {
+        int64_t n = cols[c].count, k = 0;
+        bufs[c] = malloc((size_t)(n + 1) * cols[c].width);
+        for (int64_t g = 0; g < n; g++)
+            if (g % T_size == T_rank)
+                memcpy((char *)bufs[c] + (size_t)k++ * cols[c].width, (char *)cols[c].data + (size_t)g * cols[c].width,
+                       cols[c].width);
+        mine[c] = cols[c];
+        mine[c].count = k, mine[c].data = bufs[c];
+    }
+    cohort_columns_source cs;
+    cohort_source src;
+    cohort_source_columns(&src, &cs, mine, ncols);
+    cohort_table *t = NULL;
+    *st = cohort_groupby(T_ctx, &src, nk, o, &t);
+    for (int c = 0; c < ncols; c++)
+        free(bufs[c]);
+    return t;
+}
+
+/* Column @name of a small result, gathered, as doubles/int64 bits (NULL if absent). */
+static void *small_col(const cohort_table *t, const char *name, int64_t *n)
+{
+    int i = cohort_table_find(t, name);
+    int64_t got;
+    void *all = gather(t, name, i >= 0 ? cohort_table_column(t, i).width : 8, &got);
+    *n = got;
+    return all;
+}
+
+static bool bits_equal(double a, double b) { return memcmp(&a, &b, 8) == 0; }
+
+/* Integer sums and products overflow only when the final value does not
+ * fit, whatever the order of the rows and the number of ranks; uint64
+ * values sum exactly (pandas' test_groupby_mean_no_overflow). */
+static void test_integer_exactness(void)
+{
+    int st;
+    int64_t one[3] = {1, 1, 1}, big[3] = {(int64_t)1 << 62, (int64_t)1 << 62, -((int64_t)1 << 62)};
+    for (int rot = 0; rot < 3; rot++) { /* every order of [2^62, 2^62, -2^62] */
+        int64_t v[3] = {big[rot], big[(rot + 1) % 3], big[(rot + 2) % 3]};
+        cohort_column c[2] = {cohort_column_make("k", COHORT_INT64, 3, one), cohort_column_make("v", COHORT_INT64, 3, v)};
+        cohort_groupby_options o = {.aggs = COHORT_AGG_SUM | COHORT_AGG_MEAN};
+        cohort_table *t = small_groupby(c, 2, 1, &o, &st);
+        CU_ASSERT_EQUAL(st, COHORT_OK);
+        int64_t n, *sum = st == COHORT_OK ? small_col(t, "v_sum", &n) : NULL;
+        CU_ASSERT(sum && n == 1 && sum[0] == (int64_t)1 << 62);
+        free(sum);
+        cohort_table_destroy(&t);
+    }
+    int64_t over[2] = {INT64_MAX / 2 + 1, INT64_MAX / 2 + 1};
+    cohort_column c2[2] = {cohort_column_make("k", COHORT_INT64, 2, one), cohort_column_make("v", COHORT_INT64, 2, over)};
+    cohort_table *t = small_groupby(c2, 2, 1, NULL, &st);
+    CU_ASSERT_EQUAL(st, COHORT_ERR_OVERFLOW);
+    CU_ASSERT(t == NULL);
+    cohort_groupby_options only_min = {.aggs = COHORT_AGG_MIN}; /* no sum asked: no overflow */
+    t = small_groupby(c2, 2, 1, &only_min, &st);
+    CU_ASSERT_EQUAL(st, COHORT_OK);
+    cohort_table_destroy(&t);
+    /* pandas/tests/groupby/test_function.py::test_groupby_mean_no_overflow: the
+     * exact mean correctly rounded is pandas' 3689348814740003840. */
+    uint64_t u[5] = {4970, 4749, 4719, 4704, 18446744073699999744ull};
+    int64_t k5[5] = {1, 1, 1, 1, 1};
+    cohort_column c3[2] = {cohort_column_make("k", COHORT_INT64, 5, k5), cohort_column_make("v", COHORT_UINT64, 5, u)};
+    t = small_groupby(c3, 2, 1, NULL, &st);
+    CU_ASSERT_EQUAL(st, COHORT_OK);
+    if (st == COHORT_OK) {
+        int64_t n;
+        uint64_t *sum = small_col(t, "v_sum", &n);
+        double *mean = small_col(t, "v_mean", &n);
+        CU_ASSERT(sum[0] == 18446744073700018886ull && mean[0] == 3689348814740003840.0);
+        CU_ASSERT(cohort_table_column(t, cohort_table_find(t, "v_sum")).type == COHORT_UINT64);
+        free(sum), free(mean);
+    }
+    cohort_table_destroy(&t);
+    /* Products: [-1, -2^62, -2] is -2^63, which fits, in every order. */
+    int64_t pv[3] = {-1, -((int64_t)1 << 62), -2};
+    for (int rot = 0; rot < 3; rot++) {
+        int64_t v[3] = {pv[rot], pv[(rot + 1) % 3], pv[(rot + 2) % 3]};
+        cohort_column c[2] = {cohort_column_make("k", COHORT_INT64, 3, one), cohort_column_make("v", COHORT_INT64, 3, v)};
+        cohort_groupby_options o = {.aggs = COHORT_AGG_PROD};
+        t = small_groupby(c, 2, 1, &o, &st);
+        CU_ASSERT_EQUAL(st, COHORT_OK);
+        int64_t n, *prod = st == COHORT_OK ? small_col(t, "v_prod", &n) : NULL;
+        CU_ASSERT(prod && prod[0] == INT64_MIN);
+        free(prod);
+        cohort_table_destroy(&t);
+        v[0] = -v[0]; /* 2^63: does not fit */
+        t = small_groupby(c, 2, 1, &o, &st);
+        CU_ASSERT_EQUAL(st, COHORT_ERR_OVERFLOW);
+        cohort_table_destroy(&t);
+    }
+    int64_t z[3] = {INT64_MAX, INT64_MAX, 0}; /* a zero makes any product fit */
+    cohort_column c4[2] = {cohort_column_make("k", COHORT_INT64, 3, one), cohort_column_make("v", COHORT_INT64, 3, z)};
+    cohort_groupby_options po = {.aggs = COHORT_AGG_PROD};
+    t = small_groupby(c4, 2, 1, &po, &st);
+    CU_ASSERT_EQUAL(st, COHORT_OK);
+    cohort_table_destroy(&t);
+}
+
+/* IEEE arithmetic with infinities, as numpy's sum: [x, inf] is inf,
+ * [-inf] is -inf, [inf, -inf] is NaN; in both modes. */
+static void test_infinities(void)
+{
+    int64_t k[9] = {1, 2, 2, 3, 3, 4, 5, 5, 5};
+    double v[9] = {-INFINITY, 2, INFINITY, INFINITY, -INFINITY, NAN, 1e308, 1e308, -1e308};
+    double want_sum[5] = {-INFINITY, INFINITY, NAN, 0, INFINITY}, want_mean[5] = {-INFINITY, INFINITY, NAN, NAN, INFINITY};
+    cohort_column c[2] = {cohort_column_make("k", COHORT_INT64, 9, k), cohort_column_make("v", COHORT_DOUBLE, 9, v)};
+    for (int repro = 0; repro < 2; repro++) {
+        cohort_groupby_options o = {.aggs = COHORT_AGG_SUM | COHORT_AGG_MEAN | COHORT_AGG_VAR | COHORT_AGG_PROD,
+                                    .reproducible = repro};
+        int st;
+        cohort_table *t = small_groupby(c, 2, 1, &o, &st);
+        CU_ASSERT_EQUAL_FATAL(st, COHORT_OK);
+        int64_t n;
+        double *sum = small_col(t, "v_sum", &n), *mean = small_col(t, "v_mean", &n), *var = small_col(t, "v_var", &n);
+        double *prod = small_col(t, "v_prod", &n);
+        CU_ASSERT_EQUAL(n, 5);
+        for (int g = 0; g < 5 && n == 5; g++) {
+            /* [1e308, 1e308, -1e308]: inf by pairs in any order but the exact sum's 1e308 */
+            double ws = g == 4 && repro ? 1e308 : want_sum[g], wm = g == 4 && repro ? 1e308 / 3 : want_mean[g];
+            bool sum_ok = isnan(ws) ? isnan(sum[g]) : sum[g] == ws;
+            if (g == 4 && !repro) /* compensation cannot undo an overflow: inf or 1e308 by the order */
+                sum_ok = sum[g] == INFINITY || sum[g] == 1e308;
+            CU_ASSERT(sum_ok);
+            if (g != 4 || repro)
+                CU_ASSERT(isnan(wm) ? isnan(mean[g]) : mean[g] == wm);
+            CU_ASSERT(g == 4 || isnan(var[g])); /* an infinity's variance is NaN; one value's too */
+        }
+        CU_ASSERT(n == 5 && prod[0] == -INFINITY && prod[1] == INFINITY && prod[2] == -INFINITY && prod[3] == 1.0);
+        free(sum), free(mean), free(var), free(prod);
+        cohort_table_destroy(&t);
+    }
+}
+
+/* Median, quantiles and nunique against a sort of each group (numpy's
+ * formulas), and the reproducible product the same bits at any rank count;
+ * float keys with NaN dropped or kept; -0.0 equal to 0.0 as a key. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_order_statistics(void)
+{
+    enum { N = 2400 };
+    double *key = malloc(N * 8), *x = malloc(N * 8);
+    int64_t *y = malloc(N * 8);
+    for (int64_t g = 0; g < N; g++) {
+        uint64_t u = t_rand(71, (uint64_t)g);
+        /* keys: a heavy group (0.0 and -0.0), 40 others, NaN */
+        key[g] = u % 3 == 0 ? (u & 8 ? -0.0 : 0.0) : u % 97 == 5 ? NAN : (double)(u % 41) * 0.5 - 7;
+        x[g] = u % 13 == 0 ? NAN : u % 3 && u % 41 == 20 && (u >> 20) % 3 == 0 ? -0.0 : 1 + (double)((int64_t)(u >> 24) % 2001 - 1000) * 1e-4;
+        y[g] = (int64_t)(u >> 30) % 100000 - 50000 + (u % 5 == 0 ? ((int64_t)1 << 60) : 0);
+    }
+    double qs[3] = {0, 0.3, 1};
+    for (int keep = 0; keep < 2; keep++) {
+        cohort_groupby_options o = {.aggs = COHORT_AGG_MEDIAN | COHORT_AGG_QUANTILE | COHORT_AGG_NUNIQUE |
+                                            COHORT_AGG_COUNT,
+                                    .reproducible = 1, .nquantiles = 3, .keep_nan_keys = keep};
+        cohort_groupby_options po = {.aggs = COHORT_AGG_PROD, .reproducible = 1, .keep_nan_keys = keep};
+        memcpy(o.quantiles, qs, sizeof qs);
+        cohort_column c[3] = {cohort_column_make("k", COHORT_DOUBLE, N, key), cohort_column_make("x", COHORT_DOUBLE, N, x),
+                              cohort_column_make("y", COHORT_INT64, N, y)};
+        int st;
+        cohort_table *t = small_groupby(c, 3, 1, &o, &st);
+        if (st != COHORT_OK && T_rank == 0)
+            printf("%s\n", cohort_errmsg(T_ctx));
+        CU_ASSERT_EQUAL_FATAL(st, COHORT_OK);
+        int64_t G;
+        double *gk = small_col(t, "k", &G), *med = small_col(t, "x_median", &G), *q3 = small_col(t, "x_q0.3", &G);
+        double *q0 = small_col(t, "x_q0", &G), *q1 = small_col(t, "x_q1", &G), *ymed = small_col(t, "y_median", &G);
+        cohort_table *tp = small_groupby(c, 2, 1, &po, &st); /* the product of x alone: y's overflows */
+        CU_ASSERT_EQUAL_FATAL(st, COHORT_OK);
+        double *prod = small_col(tp, "x_prod", &G);
+        int64_t *nu = small_col(t, "x_nunique", &G), *size = small_col(t, "size", &G);
+        CU_ASSERT_EQUAL(G, keep ? 42 : 41);
+        int bad = 0;
+        double *vals = malloc(N * 8);
+        for (int64_t i = 0; i < G; i++) {
+            /* The group's values, sorted (NaN out). */
+            int64_t n = 0, rows = 0;
+            double ys[N];
+            int64_t ny = 0;
+            for (int64_t g = 0; g < N; g++) {
+                bool in = isnan(gk[i]) ? isnan(key[g]) : key[g] == gk[i];
+                if (!in)
+                    continue;
+                rows++;
+                ys[ny++] = (double)y[g];
+                if (x[g] == x[g])
+                    vals[n++] = x[g];
+            }
+            qsort(vals, (size_t)n, 8, cmp_double);
+            qsort(ys, (size_t)ny, 8, cmp_double);
+            bad += size[i] != rows;
+            double m = n == 0 ? NAN : n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+            bad += !(bits_equal(med[i], m) || (m == 0 && med[i] == 0));
+            double h = 0.3 * (double)(n - 1), lo = floor(h), gm = h - lo;
+            double a = n ? vals[(int64_t)lo] : NAN, b = n ? vals[(int64_t)lo + (lo + 1 < n)] : NAN;
+            double want = gm >= 0.5 ? b - (b - a) * (1 - gm) : a + (b - a) * gm;
+            bad += !(bits_equal(q3[i], want) || (want == 0 && q3[i] == 0)) || !(n == 0 || q0[i] == vals[0]) ||
+                   !(n == 0 || q1[i] == vals[n - 1]);
+            double ym = ny % 2 ? ys[ny / 2] : (ys[ny / 2 - 1] + ys[ny / 2]) / 2;
+            bad += ymed[i] != ym;
+            int64_t distinct = n > 0;
+            for (int64_t k = 1; k < n; k++)
+                distinct += vals[k] != vals[k - 1]; /* -0.0 == 0.0 */
+            bad += nu[i] != distinct;
+            long double pr = 1;
+            for (int64_t k = 0; k < n; k++)
+                pr *= vals[k];
+            bad += !same_double(prod[i], (double)pr, 1e-12);
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        /* Every column the same bits as one rank's, the product included. */
+        CU_ASSERT_EQUAL(same_as_one_rank(t, c, 3, 1, &o), 0);
+        CU_ASSERT_EQUAL(same_as_one_rank(tp, c, 2, 1, &po), 0);
+        cohort_table_destroy(&tp);
+        free(vals), free(gk), free(med), free(q3), free(q0), free(q1), free(ymed), free(prod), free(nu), free(size);
+        cohort_table_destroy(&t);
+    }
+    free(key), free(x), free(y);
+}
+
+/* Bad columns and options fail on every rank. */
 static void test_errors(void)
 {
-    int64_t k[2] = {1, 1}, v[2] = {INT64_MAX / 2 + 1, INT64_MAX / 2 + 1};
+    int64_t k[2] = {1, 1}, v[2] = {1, 2};
     cohort_column c[2] = {cohort_column_make("k", COHORT_INT64, 2, k), cohort_column_make("v", COHORT_INT64, 2, v)};
     cohort_columns_source cs;
     cohort_source src;
-    cohort_source_columns(&src, &cs, c, 2);
     cohort_table *t = NULL;
-    CU_ASSERT_EQUAL(cohort_groupby(T_ctx, &src, 1, NULL, &t), COHORT_ERR_OVERFLOW);
-    CU_ASSERT(t == NULL);
-    /* Only count and min asked: no sum, no overflow. */
-    cohort_groupby_options o = {COHORT_AGG_MIN, 0};
-    CU_ASSERT_EQUAL(cohort_groupby(T_ctx, &src, 1, &o, &t), COHORT_OK);
-    cohort_table_destroy(&t);
-    /* A double key is not allowed; one rank with a different type fails everyone. */
-    double dk[2] = {1, 2};
-    cohort_column bad[2] = {cohort_column_make("k", COHORT_DOUBLE, 2, dk), c[1]};
-    cohort_source_columns(&src, &cs, bad, 2);
-    CU_ASSERT_EQUAL(cohort_groupby(T_ctx, &src, 1, NULL, &t), COHORT_ERR_TYPE);
     int32_t k32[2] = {1, 2};
     cohort_column mixed[2] = {T_rank == T_size - 1 ? cohort_column_make("k", COHORT_INT32, 2, k32) : c[0], c[1]};
     cohort_source_columns(&src, &cs, mixed, 2);
     CU_ASSERT_EQUAL(cohort_groupby(T_ctx, &src, 1, NULL, &t), T_size > 1 ? COHORT_ERR_ARG : COHORT_OK);
     cohort_table_destroy(&t);
-    unsigned a;
-    CU_ASSERT(cohort_agg_parse("count,sum,last", &a) == COHORT_OK && a == (COHORT_AGG_COUNT | COHORT_AGG_SUM | COHORT_AGG_LAST));
-    CU_ASSERT(cohort_agg_parse("count,median", &a) == COHORT_ERR_ARG && cohort_agg_parse("", &a) == COHORT_ERR_ARG);
+    /* Options that differ between ranks, or quantiles out of range. */
+    cohort_source_columns(&src, &cs, c, 2);
+    cohort_groupby_options o = {.aggs = COHORT_AGG_QUANTILE, .nquantiles = 1, .quantiles = {T_rank == 0 ? 0.5 : 0.25}};
+    CU_ASSERT_EQUAL(cohort_groupby(T_ctx, &src, 1, &o, &t), T_size > 1 ? COHORT_ERR_ARG : COHORT_OK);
+    cohort_table_destroy(&t);
+    o.quantiles[0] = 1.5;
+    CU_ASSERT_EQUAL(cohort_groupby(T_ctx, &src, 1, &o, &t), COHORT_ERR_ARG);
+    cohort_groupby_options p = {0};
+    CU_ASSERT(cohort_agg_parse("size,count,sum,last", &p) == COHORT_OK &&
+              p.aggs == (COHORT_AGG_SIZE | COHORT_AGG_COUNT | COHORT_AGG_SUM | COHORT_AGG_LAST) && p.nquantiles == 0);
+    CU_ASSERT(cohort_agg_parse("median,quantile:0.25,quantile:1,nunique,prod,sem", &p) == COHORT_OK &&
+              p.nquantiles == 2 && p.quantiles[0] == 0.25 && p.quantiles[1] == 1 &&
+              p.aggs == (COHORT_AGG_MEDIAN | COHORT_AGG_QUANTILE | COHORT_AGG_NUNIQUE | COHORT_AGG_PROD | COHORT_AGG_SEM));
+    CU_ASSERT(cohort_agg_parse("count,mode", &p) == COHORT_ERR_ARG && cohort_agg_parse("", &p) == COHORT_ERR_ARG);
+    CU_ASSERT(cohort_agg_parse("quantile", &p) == COHORT_ERR_ARG && cohort_agg_parse("quantile:2", &p) == COHORT_ERR_ARG &&
+              cohort_agg_parse("quantile:x", &p) == COHORT_ERR_ARG);
+    CU_ASSERT(strcmp(cohort_agg_name(COHORT_AGG_NUNIQUE), "nunique") == 0 && cohort_agg_name(3) == NULL);
 }
 
 int main(int argc, char **argv)
@@ -312,8 +572,12 @@ int main(int argc, char **argv)
         {"a narrow key range that widens", test_widens},
         {"composite key in one word", test_composite_word},
         {"composite key of bytes", test_composite_bytes},
-        {"reproducible sums, bit for bit", test_reproducible},
-        {"overflow and bad columns", test_errors},
+        {"reproducible, 1000 groups, bit for bit", test_reproducible},
+        {"reproducible, large groups, bit for bit", test_reproducible_few},
+        {"integer sums and products exact, overflow by the result", test_integer_exactness},
+        {"infinities as IEEE arithmetic", test_infinities},
+        {"median, quantiles, nunique, products; float keys", test_order_statistics},
+        {"bad columns and options", test_errors},
         {NULL, NULL},
     };
     return t_main(argc, argv, "groupby", tests);

@@ -135,11 +135,12 @@ def check_sorted(data, sorted_file, what):
 
 def check_groups(data, groups_file, what):
     df = pd.DataFrame({"key": read(data, "/events/key"), "value": read(data, "/events/value")})
-    want = df.groupby("key")["value"].agg(["count", "sum", "mean", "min", "max", "std"])
+    want = df.groupby("key")["value"].agg(["size", "count", "sum", "mean", "min", "max", "std"])
     with h5py.File(groups_file, "r") as h:
         g = h["/by_key"]
         check(np.array_equal(g["key"][...], want.index.values), what + ": group keys differ from pandas")
-        check(np.array_equal(g["count"][...], want["count"].values), what + ": counts differ")
+        check(np.array_equal(g["size"][...], want["size"].values), what + ": sizes differ")
+        check(np.array_equal(g["value_count"][...], want["count"].values), what + ": counts differ")
         for a in ("sum", "mean", "min", "max", "std"):
             check(np.allclose(g["value_" + a][...], want[a].values, rtol=1e-12, atol=1e-12, equal_nan=True),
                   what + ": %s differs from pandas" % a)

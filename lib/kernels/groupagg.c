@@ -10,12 +10,18 @@
  *
  * A value's state holds only what its aggregates need: the count of NaN
  * values (the non-NaN count is the group's count less it, so a chunk
- * without NaN costs no count per value); the sum (int64 for integers,
- * overflow detected; Neumaier-compensated for floats, or exact with xsum
- * in the reproducible mode); mean and M2
- * (Welford per row, Chan's merge); min, max; first and last with their
- * row positions (rank << 44 | local row), so that merging in any order
- * keeps global row order.
+ * without NaN costs no count per value); the sum (for integers a 128-bit
+ * integer, exact, so that an int64 or uint64 result overflows only when the
+ * final value does, whatever the order of the rows; for floats
+ * Neumaier-compensated, or exact with xsum in the reproducible mode);
+ * mean and M2 for var, std and sem (Welford per row with the mean kept as
+ * an unevaluated sum hi + lo, so that values like 1e12 + noise keep their
+ * digits, and Chan's merge), or in the reproducible mode the exact sums of
+ * the values and of their squares, from which the variance is formed
+ * exactly; the product (integers: the magnitude with its sign, a zero and
+ * an overflow flag, order-independent for the same reason as the sum);
+ * min, max; first and last with their row positions (rank << 44 | local
+ * row), so that merging in any order keeps global row order.
  *
  * The table is open addressing with linear probing on a strong 64-bit mix
  * of the key; a slot is free while its count is 0.  While the keys fit in
@@ -69,7 +75,7 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
     L->nkeys = nkeys, L->nvals = nvals, L->aggs = aggs, L->exact = exact;
     size_t K = 0;
     for (int j = 0; j < nkeys; j++) {
-        if (!cohort_type_is_integer(keys[j].type) && keys[j].type != COHORT_BYTES)
+        if (keys[j].type < COHORT_INT8 || keys[j].type > COHORT_BYTES)
             return COHORT_ERR_TYPE;
         L->key_type[j] = keys[j].type, L->key_width[j] = keys[j].width, L->key_off[j] = K;
         K += keys[j].width;
@@ -78,7 +84,8 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
     L->kbytes = K;
     L->kw = L->word ? 8 : (K + 7) / 8 * 8;
     size_t off = L->kw + 8; /* the count */
-    bool sum = aggs & (COHORT_AGG_SUM | COHORT_AGG_MEAN), welford = aggs & (COHORT_AGG_VAR | COHORT_AGG_STD);
+    bool sum = aggs & (COHORT_AGG_SUM | COHORT_AGG_MEAN);
+    bool var = aggs & (COHORT_AGG_VAR | COHORT_AGG_STD | COHORT_AGG_SEM);
     for (int j = 0; j < nvals; j++) {
         agg_value *v = &L->v[j];
         if (!cohort_type_is_integer(vals[j].type) && !cohort_type_is_float(vals[j].type))
@@ -87,13 +94,24 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
         v->is_float = cohort_type_is_float(v->type);
         v->is_signed = cohort_type_is_signed(v->type);
         v->nan = off, off += 8;
-        v->sum = v->mean = v->min = v->max = v->first = v->last = NONE;
-        if (sum) {
+        v->sum = v->welford = v->s1 = v->sq = v->prod = v->min = v->max = v->first = v->last = NONE;
+        /* An exact variance needs the exact sum of the values: for floats
+         * the sum's own state. */
+        if (sum || (var && exact && v->is_float)) {
             v->sum = off;
-            off += !v->is_float ? 8 : exact ? sizeof(cohort_xsum) : 16;
+            off += !v->is_float ? 16 : exact ? sizeof(cohort_xsum) : 16;
         }
-        if (welford)
-            v->mean = off, off += 24; /* mean, M2, and the count they have seen (a double) */
+        if (var && !exact)
+            v->welford = off, off += 32;
+        if (var && exact) {
+            if (v->is_float)
+                v->s1 = v->sum;
+            else
+                v->s1 = off, off += sizeof(cohort_xsum);
+            v->sq = off, off += sizeof(cohort_xsq);
+        }
+        if (aggs & COHORT_AGG_PROD)
+            v->prod = off, off += 16;
         if (aggs & COHORT_AGG_MIN)
             v->min = off, off += 8;
         if (aggs & COHORT_AGG_MAX)
@@ -132,6 +150,8 @@ static inline void encode_key(const agg_layout *L, const cohort_column *keys, in
         case COHORT_UINT16: { uint16_t x; memcpy(&x, p, 2); u = x; break; }
         case COHORT_UINT32: { uint32_t x; memcpy(&x, p, 4); u = x; break; }
         case COHORT_UINT64: memcpy(&u, p, 8); break;
+        case COHORT_FLOAT: { float x; memcpy(&x, p, 4); u = cohort__enc_f32(x, false); break; }
+        case COHORT_DOUBLE: { double x; memcpy(&x, p, 8); u = cohort__enc_f64(x, false); break; }
         default: /* bytes: as they are */
             if (L->word) {
                 for (size_t b = 0; b < L->key_width[j]; b++)
@@ -178,8 +198,17 @@ void cohort__agg_decode_keys(const agg_layout *L, const unsigned char *recs, int
             uint64_t u = 0;
             for (size_t b = 0; b < w; b++)
                 u = u << 8 | p[b];
-            if (cohort_type_is_signed(L->key_type[j]))
+            if (L->key_type[j] == COHORT_DOUBLE) {
+                double x = cohort__dec_f64(u, false);
+                memcpy(&u, &x, 8);
+            } else if (L->key_type[j] == COHORT_FLOAT) {
+                float x = cohort__dec_f32((uint32_t)u, false);
+                uint32_t b32;
+                memcpy(&b32, &x, 4);
+                u = b32;
+            } else if (cohort_type_is_signed(L->key_type[j])) {
                 u ^= (uint64_t)1 << (8 * w - 1);
+            }
             switch (w) { /* little-endian hosts: the low bytes of u */
             case 1: { uint8_t x = (uint8_t)u; memcpy(out, &x, 1); break; }
             case 2: { uint16_t x = (uint16_t)u; memcpy(out, &x, 2); break; }
@@ -192,12 +221,76 @@ void cohort__agg_decode_keys(const agg_layout *L, const unsigned char *recs, int
 
 uint64_t cohort__agg_hash(const agg_layout *L, const void *key) { return hash_key(L, key); }
 
+bool cohort__agg_nan_key(const agg_layout *L, const unsigned char *rec)
+{
+    unsigned char be[8];
+    if (L->word) { /* the word's bytes, big-endian, as in the bytes layout */
+        uint64_t word;
+        memcpy(&word, rec, 8);
+        for (int b = 0; b < 8; b++)
+            be[b] = (unsigned char)(word >> (56 - 8 * b));
+        rec = be;
+    }
+    for (int j = 0; j < L->nkeys; j++) {
+        if (!cohort_type_is_float(L->key_type[j]))
+            continue;
+        const unsigned char *p = rec + L->key_off[j];
+        bool all = true; /* NaN encodes as all ones */
+        for (size_t b = 0; b < L->key_width[j]; b++)
+            all &= p[b] == 0xFF;
+        if (all)
+            return true;
+    }
+    return false;
+}
+
 /* ---- states ------------------------------------------------------------ */
 
 static inline double get_d(const unsigned char *r, size_t off) { double x; memcpy(&x, r + off, 8); return x; }
 static inline void put_d(unsigned char *r, size_t off, double x) { memcpy(r + off, &x, 8); }
 static inline int64_t get_i(const unsigned char *r, size_t off) { int64_t x; memcpy(&x, r + off, 8); return x; }
 static inline void put_i(unsigned char *r, size_t off, int64_t x) { memcpy(r + off, &x, 8); }
+static inline __int128 get_w(const unsigned char *r, size_t off) { __int128 x; memcpy(&x, r + off, 16); return x; }
+static inline void put_w(unsigned char *r, size_t off, __int128 x) { memcpy(r + off, &x, 16); }
+
+/* hi + lo := hi + lo + x, renormalised (Knuth's two-sum: |lo| stays below
+ * half an ulp of hi whatever their magnitudes). */
+static inline void dd_add(double *hi, double *lo, double x)
+{
+    double t = *lo + x, s = *hi + t, b = s - *hi;
+    *lo = (*hi - (s - b)) + (t - b);
+    *hi = s;
+}
+
+/* One value into a Welford state [hi, lo, M2, n] at @w. */
+static inline void welford_add(unsigned char *r, size_t w, double x)
+{
+    double hi = get_d(r, w), lo = get_d(r, w + 8), n = get_d(r, w + 24) + 1;
+    double d = (x - hi) - lo; /* x − hi is exact when x is near the mean */
+    dd_add(&hi, &lo, d / n);
+    put_d(r, w + 16, get_d(r, w + 16) + d * ((x - hi) - lo));
+    put_d(r, w, hi), put_d(r, w + 8, lo), put_d(r, w + 24, n);
+}
+
+/* An integer product's state [magnitude, flags] times x (its bits, read
+ * as signed or unsigned).  The magnitude never shrinks (|x| >= 1 unless
+ * x is 0), so an overflow seen on the way is an overflow of the result:
+ * the verdict does not depend on the order. */
+static inline void iprod_mul(unsigned char *r, size_t off, int64_t x, bool is_signed)
+{
+    int64_t flags = get_i(r, off + 8);
+    if (x == 0) {
+        put_i(r, off + 8, flags | COHORT_PROD_ZERO);
+        return;
+    }
+    bool neg = is_signed && x < 0;
+    uint64_t mag = neg ? 0 - (uint64_t)x : (uint64_t)x;
+    unsigned __int128 p = (unsigned __int128)(uint64_t)get_i(r, off) * mag;
+    if (p >> 64)
+        flags |= COHORT_PROD_OVER, p = UINT64_MAX;
+    put_i(r, off, (int64_t)(uint64_t)p);
+    put_i(r, off + 8, flags ^ (neg ? COHORT_PROD_NEG : 0));
+}
 
 void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void *key)
 {
@@ -207,6 +300,16 @@ void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void
         const agg_value *v = &L->v[j];
         if (v->sum != NONE && v->is_float && L->exact)
             cohort__xsum_init((cohort_xsum *)(void *)(rec + v->sum));
+        if (v->s1 != NONE && v->s1 != v->sum)
+            cohort__xsum_init((cohort_xsum *)(void *)(rec + v->s1));
+        if (v->sq != NONE)
+            cohort__xsq_init((cohort_xsq *)(void *)(rec + v->sq));
+        if (v->prod != NONE) {
+            if (v->is_float)
+                put_d(rec, v->prod, 1.0);
+            else
+                put_i(rec, v->prod, 1);
+        }
         if (v->is_float) {
             if (v->min != NONE)
                 put_d(rec, v->min, INFINITY);
@@ -225,17 +328,14 @@ void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void
     }
 }
 
-void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b, bool *overflow)
+void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b)
 {
     put_i(a, L->kw, get_i(a, L->kw) + get_i(b, L->kw));
     for (int j = 0; j < L->nvals; j++) {
         const agg_value *v = &L->v[j];
         if (v->sum != NONE) {
             if (!v->is_float) {
-                int64_t r;
-                if (__builtin_add_overflow(get_i(a, v->sum), get_i(b, v->sum), &r))
-                    *overflow = true;
-                put_i(a, v->sum, r);
+                put_w(a, v->sum, get_w(a, v->sum) + get_w(b, v->sum));
             } else if (L->exact) {
                 cohort__xsum_merge((cohort_xsum *)(void *)(a + v->sum), (const cohort_xsum *)(const void *)(b + v->sum));
             } else { /* Neumaier over the two sums, then the corrections */
@@ -245,15 +345,30 @@ void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned cha
                 put_d(a, v->sum, t), put_d(a, v->sum + 8, c);
             }
         }
-        double wa = v->mean != NONE ? get_d(a, v->mean + 16) : 0, wb = v->mean != NONE ? get_d(b, v->mean + 16) : 0;
-        if (v->mean != NONE && wb > 0) { /* Chan */
-            if (wa == 0) {
-                memcpy(a + v->mean, b + v->mean, 24);
+        if (v->s1 != NONE && v->s1 != v->sum)
+            cohort__xsum_merge((cohort_xsum *)(void *)(a + v->s1), (const cohort_xsum *)(const void *)(b + v->s1));
+        if (v->sq != NONE)
+            cohort__xsq_merge((cohort_xsq *)(void *)(a + v->sq), (const cohort_xsq *)(const void *)(b + v->sq));
+        size_t w = v->welford;
+        double na = w != NONE ? get_d(a, w + 24) : 0, nb = w != NONE ? get_d(b, w + 24) : 0;
+        if (w != NONE && nb > 0) { /* Chan, with the means' difference from both parts */
+            if (na == 0) {
+                memcpy(a + w, b + w, 32);
             } else {
-                double n = wa + wb, d = get_d(b, v->mean) - get_d(a, v->mean);
-                put_d(a, v->mean + 8, get_d(a, v->mean + 8) + get_d(b, v->mean + 8) + d * d * wa * wb / n);
-                put_d(a, v->mean, get_d(a, v->mean) + d * wb / n);
-                put_d(a, v->mean + 16, n);
+                double n = na + nb, d = (get_d(b, w) - get_d(a, w)) + (get_d(b, w + 8) - get_d(a, w + 8));
+                double hi = get_d(a, w), lo = get_d(a, w + 8);
+                put_d(a, w + 16, get_d(a, w + 16) + get_d(b, w + 16) + d * (d / n) * na * nb);
+                dd_add(&hi, &lo, d * (nb / n));
+                put_d(a, w, hi), put_d(a, w + 8, lo), put_d(a, w + 24, n);
+            }
+        }
+        if (v->prod != NONE) {
+            if (v->is_float) {
+                put_d(a, v->prod, get_d(a, v->prod) * get_d(b, v->prod));
+            } else {
+                int64_t fb = get_i(b, v->prod + 8);
+                iprod_mul(a, v->prod, get_i(b, v->prod), false); /* magnitudes */
+                put_i(a, v->prod + 8, (get_i(a, v->prod + 8) ^ (fb & COHORT_PROD_NEG)) | (fb & ~COHORT_PROD_NEG));
             }
         }
         put_i(a, v->nan, get_i(a, v->nan) + get_i(b, v->nan));
@@ -407,7 +522,7 @@ static int choose_mode(cohort_ctx *ctx, agg_table *t, const unsigned char *kb, i
 
 /* The keys of rows [at, at + m) encoded: one integer key column straight
  * (the common case, no per-row switch), else row by row. */
-static void encode_chunk(const agg_layout *L, const cohort_column *keys, int64_t at, int m, unsigned char *kb)
+void cohort__agg_encode_keys(const agg_layout *L, const cohort_column *keys, int64_t at, int m, unsigned char *kb)
 {
     uint64_t *w = (uint64_t *)(void *)kb;
     if (L->word && L->nkeys == 1 && L->key_type[0] != COHORT_BYTES) {
@@ -523,12 +638,13 @@ static bool any_nan(const double *x, int m)
  * layout is a local copy: stores into records could alias *@vp, which
  * would reload every offset on every row. */
 static void take_values(const agg_layout *L, const agg_value *vp, unsigned char **slot, const double *xd,
-                        const int64_t *xi, int m, int64_t pos, bool *overflow)
+                        const int64_t *xi, int m, int64_t pos)
 {
     const agg_value V = *vp, *v = &V;
     const bool exact = L->exact;
+    bool nan = false;
     if (v->is_float) {
-        bool nan = any_nan(xd, m); /* a chunk without NaN (the common case) skips its tests */
+        nan = any_nan(xd, m); /* a chunk without NaN (the common case) skips its tests */
         if (v->sum != NONE && !exact && !nan) {
             for (int i = 0; i < m; i++) {
                 unsigned char *r = slot[i];
@@ -555,29 +671,43 @@ static void take_values(const agg_layout *L, const agg_value *vp, unsigned char 
                     if (xd[i] == xd[i])
                         cohort__xsum_add((cohort_xsum *)(void *)(slot[i] + v->sum), xd[i]);
         }
-    } else if (v->sum != NONE) {
-        bool over = false;
-        for (int i = 0; i < m; i++) {
-            int64_t r;
-            over |= __builtin_add_overflow(get_i(slot[i], v->sum), xi[i], &r) | (!v->is_signed && xi[i] < 0);
-            put_i(slot[i], v->sum, r);
-        }
-        *overflow |= over;
+        if (v->sq != NONE)
+            for (int i = 0; i < m; i++)
+                if (xd[i] == xd[i])
+                    cohort__xsq_add_product((cohort_xsq *)(void *)(slot[i] + v->sq), xd[i], xd[i]);
+        if (v->prod != NONE)
+            for (int i = 0; i < m; i++)
+                if (xd[i] == xd[i])
+                    put_d(slot[i], v->prod, get_d(slot[i], v->prod) * xd[i]);
+    } else {
+        if (v->sum != NONE && v->is_signed)
+            for (int i = 0; i < m; i++)
+                put_w(slot[i], v->sum, get_w(slot[i], v->sum) + xi[i]);
+        else if (v->sum != NONE)
+            for (int i = 0; i < m; i++)
+                put_w(slot[i], v->sum, get_w(slot[i], v->sum) + (uint64_t)xi[i]);
+        if (v->sq != NONE)
+            for (int i = 0; i < m; i++) {
+                cohort_xsum *s1 = (cohort_xsum *)(void *)(slot[i] + v->s1);
+                cohort_xsq *sq = (cohort_xsq *)(void *)(slot[i] + v->sq);
+                if (v->is_signed)
+                    cohort__xsum_add_int(s1, xi[i]), cohort__xsq_add_int_square(sq, xi[i]);
+                else
+                    cohort__xsum_add_uint(s1, (uint64_t)xi[i]), cohort__xsq_add_uint_square(sq, (uint64_t)xi[i]);
+            }
+        if (v->prod != NONE)
+            for (int i = 0; i < m; i++)
+                iprod_mul(slot[i], v->prod, xi[i], v->is_signed);
     }
-    if (v->mean != NONE) /* Welford, with its own count: a group may recur within the chunk */
+    if (v->welford != NONE) /* with its own count: a group may recur within the chunk */
         for (int i = 0; i < m; i++) {
             double x = v->is_float ? xd[i] : v->is_signed ? (double)xi[i] : (double)(uint64_t)xi[i];
-            if (x != x)
-                continue;
-            unsigned char *r = slot[i];
-            double n = get_d(r, v->mean + 16) + 1, mu = get_d(r, v->mean), d = x - mu;
-            mu += d / n;
-            put_d(r, v->mean, mu), put_d(r, v->mean + 8, get_d(r, v->mean + 8) + d * (x - mu));
-            put_d(r, v->mean + 16, n);
+            if (x == x)
+                welford_add(slot[i], v->welford, x);
         }
     if (v->min != NONE || v->max != NONE || v->first != NONE || v->last != NONE)
         for (int i = 0; i < m; i++) {
-            if (v->is_float && xd[i] != xd[i])
+            if (nan && xd[i] != xd[i])
                 continue;
             unsigned char *r = slot[i];
             int64_t bits = xi[i];
@@ -607,7 +737,7 @@ static void take_values(const agg_layout *L, const agg_value *vp, unsigned char 
 }
 
 int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys, const cohort_column *vals,
-                       int64_t rows, int64_t first_pos, bool *overflow)
+                       int64_t rows, int64_t first_pos)
 {
     const agg_layout *L = t->L;
     uint64_t kbuf[CHUNK * 4];
@@ -621,7 +751,7 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
     int st = COHORT_OK;
     for (int64_t at = 0; at < rows && st == COHORT_OK; at += CHUNK) {
         int m = rows - at < CHUNK ? (int)(rows - at) : CHUNK;
-        encode_chunk(L, keys, at, m, kb);
+        cohort__agg_encode_keys(L, keys, at, m, kb);
         st = choose_mode(ctx, t, kb, m);
         /* Room for every row of the chunk being new, at load <= 1/2 (a
          * growing table may become a direct one). */
@@ -656,7 +786,7 @@ int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys,
                 cohort__column_to_double(&vals[j], at, m, xd);
             else
                 cohort__column_to_int64(&vals[j], at, m, xi);
-            take_values(L, v, slot, d, w, m, first_pos + at, overflow);
+            take_values(L, v, slot, d, w, m, first_pos + at);
         }
     }
     free(kheap);

@@ -47,6 +47,53 @@ static inline int cohort__key_cmp(const rec_layout *L, const void *a, const void
 
 /* ---- keys.c: order-preserving encodings -------------------------------- */
 
+/* One float or double as its encoded key and back (numpy's order: -0.0
+ * as +0.0, every NaN the largest key, decoded as the default NaN). */
+static inline uint64_t cohort__enc_f64(double v, bool desc)
+{
+    v = v == 0 ? 0 : v; /* -0.0 as +0.0 */
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    /* Negative: flip every bit; positive: flip the sign bit (branch-free). */
+    u ^= (uint64_t)((int64_t)u >> 63) | ((uint64_t)1 << 63);
+    u = desc ? ~u - 1 : u; /* ~u - 1: below NaN's UINT64_MAX */
+    return v != v ? UINT64_MAX : u;
+}
+
+static inline uint32_t cohort__enc_f32(float v, bool desc)
+{
+    v = v == 0 ? 0 : v;
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    u ^= (uint32_t)((int32_t)u >> 31) | ((uint32_t)1 << 31);
+    u = desc ? ~u - 1 : u;
+    return v != v ? UINT32_MAX : u;
+}
+
+static inline double cohort__dec_f64(uint64_t u, bool desc)
+{
+    if (u == UINT64_MAX)
+        return NAN;
+    if (desc)
+        u = ~(u + 1);
+    u = (u >> 63) ? u & ~((uint64_t)1 << 63) : ~u;
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+static inline float cohort__dec_f32(uint32_t u, bool desc)
+{
+    if (u == UINT32_MAX)
+        return NAN;
+    if (desc)
+        u = ~(u + 1);
+    u = (u >> 31) ? u & ~((uint32_t)1 << 31) : ~u;
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
 /* The encoded key width of a column's keys (its element width). */
 size_t cohort__key_width(const cohort_column *keys);
 
@@ -187,7 +234,7 @@ typedef struct cohort_checksum {
 } cohort_checksum;
 void cohort__checksum_rows(const cohort_column *cols, int ncols, cohort_checksum *sum);
 
-/* ---- xsum.c: exact, order-independent sums of doubles ------------------ */
+/* ---- xsum.c: exact, order-independent sums of doubles, integers, squares -- */
 
 #define COHORT_XSUM_DIGITS 67
 typedef struct cohort_xsum {
@@ -197,10 +244,37 @@ typedef struct cohort_xsum {
 } cohort_xsum;
 void cohort__xsum_init(cohort_xsum *s);
 void cohort__xsum_add(cohort_xsum *s, double x);
+void cohort__xsum_add_int(cohort_xsum *s, int64_t x);
+void cohort__xsum_add_uint(cohort_xsum *s, uint64_t x);
 /* into += from; both may be used again afterwards. */
 void cohort__xsum_merge(cohort_xsum *into, const cohort_xsum *from);
-/* The sum, correctly rounded to the nearest double. */
+/* The sum, correctly rounded to the nearest double (IEEE's inf and NaN
+ * when infinities or NaN were added). */
 double cohort__xsum_value(const cohort_xsum *s);
+/* No infinity or NaN was added. */
+bool cohort__xsum_finite(const cohort_xsum *s);
+
+/* Exact sums of products of two doubles (squares), or of squares of
+ * 64-bit integers: the same fixed point twice as wide (1 KiB). */
+#define COHORT_XSQ_DIGITS 134
+typedef struct cohort_xsq {
+    int64_t d[COHORT_XSQ_DIGITS]; /* digit i weighs 2^(32 i - 2148) */
+    int32_t adds;
+    int8_t nan, pinf, ninf;
+} cohort_xsq;
+void cohort__xsq_init(cohort_xsq *s);
+void cohort__xsq_add_product(cohort_xsq *s, double a, double b);
+void cohort__xsq_add_int_square(cohort_xsq *s, int64_t x);
+void cohort__xsq_add_uint_square(cohort_xsq *s, uint64_t x);
+void cohort__xsq_merge(cohort_xsq *into, const cohort_xsq *from);
+double cohort__xsq_value(const cohort_xsq *s);
+
+/* The variance Σ (x − mean)² / (n − ddof) of n values whose exact sum is
+ * @s1 and exact sum of squares @s2: n Σx² − (Σx)² is formed exactly, then
+ * divided once, so the result depends on the multiset of values alone
+ * (within about an ulp of the truth).  NaN when n <= ddof or an infinity
+ * or NaN was added. */
+double cohort__xsum_var(const cohort_xsum *s1, const cohort_xsq *s2, int64_t n, double ddof);
 
 /* ---- sketch.c: mergeable quantile sketch, rank error <= eps N ---------- */
 
@@ -278,13 +352,20 @@ int64_t cohort__sub_block_rows(int d);
 typedef struct agg_value {
     cohort_type type;
     bool is_float, is_signed;
-    size_t nan, sum, mean, min, max, first, last;
+    size_t nan;        /* int64 */
+    size_t sum;        /* floats: Neumaier's (sum, correction), or a cohort_xsum when exact;
+                          integers: an __int128, exact */
+    size_t welford;    /* var/std/sem: mean as hi + lo, M2, the values seen (4 doubles) */
+    size_t s1, sq;     /* var/std/sem when exact: cohort_xsum of the values (the sum's, for
+                          floats), cohort_xsq of their squares */
+    size_t prod;       /* floats: a double; integers: the magnitude (uint64), then flags */
+    size_t min, max, first, last;
 } agg_value;
 
 typedef struct agg_layout {
     int nkeys, nvals;
     unsigned aggs;
-    bool exact;               /* float sums in xsum (the reproducible mode) */
+    bool exact;               /* float sums and variances exact (the reproducible mode) */
     bool word;                /* the key fits a uint64 (compared as an integer) */
     size_t kbytes, kw;        /* key bytes; their room in the record (8, or padded to 8) */
     size_t R;                 /* record bytes: key, count (int64 at kw), states */
@@ -293,13 +374,19 @@ typedef struct agg_layout {
     agg_value v[COHORT_AGG_MAXVALUES];
 } agg_layout;
 
-/* COHORT_ERR_TYPE when a key is not an integer or byte string, or a value not numeric. */
+/* COHORT_ERR_TYPE when a key or a value is not of a known type, or a value not numeric. */
 int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, const cohort_column *vals, int nvals,
                        unsigned aggs, bool exact);
 uint64_t cohort__agg_hash(const agg_layout *L, const void *key);
+/* The keys of rows [at, at + m) encoded, L->kw bytes each, into @kb. */
+void cohort__agg_encode_keys(const agg_layout *L, const cohort_column *keys, int64_t at, int m, unsigned char *kb);
+/* Whether the record's key has a NaN in a float key column. */
+bool cohort__agg_nan_key(const agg_layout *L, const unsigned char *rec);
 void cohort__agg_init_record(const agg_layout *L, unsigned char *rec, const void *key);
-/* a := a's rows and b's (same key); *overflow set when an integer sum overflows. */
-void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b, bool *overflow);
+/* a := a's rows and b's (same key). */
+void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned char *b);
+/* Flags of an integer product's state. */
+enum { COHORT_PROD_NEG = 1, COHORT_PROD_ZERO = 2, COHORT_PROD_OVER = 4 };
 /* The key columns (their data sized for n rows) of n records. */
 void cohort__agg_decode_keys(const agg_layout *L, const unsigned char *recs, int64_t n, cohort_column *keys);
 
@@ -316,7 +403,7 @@ void cohort__aggtab_init(agg_table *t, const agg_layout *L);
 void cohort__aggtab_free(cohort_ctx *ctx, agg_table *t);
 /* Aggregate @rows rows (positions first_pos + i) into the table. */
 int cohort__aggtab_add(cohort_ctx *ctx, agg_table *t, const cohort_column *keys, const cohort_column *vals,
-                       int64_t rows, int64_t first_pos, bool *overflow);
+                       int64_t rows, int64_t first_pos);
 /* Move the records to the front of the slots; returns their number. */
 int64_t cohort__aggtab_compact(agg_table *t);
 

@@ -30,27 +30,6 @@ bool cohort__key_lossy(const cohort_column *k)
     return false;
 }
 
-static inline uint64_t enc_f64(double v, bool desc)
-{
-    v = v == 0 ? 0 : v; /* -0.0 as +0.0 */
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    /* Negative: flip every bit; positive: flip the sign bit (branch-free). */
-    u ^= (uint64_t)((int64_t)u >> 63) | ((uint64_t)1 << 63);
-    u = desc ? ~u - 1 : u; /* ~u - 1: below NaN's UINT64_MAX */
-    return v != v ? UINT64_MAX : u;
-}
-
-static inline uint32_t enc_f32(float v, bool desc)
-{
-    v = v == 0 ? 0 : v;
-    uint32_t u;
-    memcpy(&u, &v, 4);
-    u ^= (uint32_t)((int32_t)u >> 31) | ((uint32_t)1 << 31);
-    u = desc ? ~u - 1 : u;
-    return v != v ? UINT32_MAX : u;
-}
-
 #define ENCODE(T, U, expr)                                                    \
     do {                                                                      \
         const T *x = keys->data;                                              \
@@ -109,8 +88,8 @@ void cohort__keys_encode(const cohort_column *keys, bool desc, void *records, si
     case COHORT_UINT16: ENCODE(uint16_t, uint16_t, x[i] ^ m16); break;
     case COHORT_UINT32: ENCODE(uint32_t, uint32_t, x[i] ^ m32); break;
     case COHORT_UINT64: ENCODE(uint64_t, uint64_t, x[i] ^ m64); break;
-    case COHORT_FLOAT: ENCODE(float, uint32_t, enc_f32(x[i], desc)); break;
-    case COHORT_DOUBLE: ENCODE(double, uint64_t, enc_f64(x[i], desc)); break;
+    case COHORT_FLOAT: ENCODE(float, uint32_t, cohort__enc_f32(x[i], desc)); break;
+    case COHORT_DOUBLE: ENCODE(double, uint64_t, cohort__enc_f64(x[i], desc)); break;
     case COHORT_BYTES: {
         const unsigned char *x = keys->data;
         size_t w = keys->width;
@@ -124,30 +103,6 @@ void cohort__keys_encode(const cohort_column *keys, bool desc, void *records, si
         break;
     }
     }
-}
-
-static inline double dec_f64(uint64_t u, bool desc)
-{
-    if (u == UINT64_MAX)
-        return NAN;
-    if (desc)
-        u = ~(u + 1);
-    u = (u >> 63) ? u & ~((uint64_t)1 << 63) : ~u;
-    double v;
-    memcpy(&v, &u, 8);
-    return v;
-}
-
-static inline float dec_f32(uint32_t u, bool desc)
-{
-    if (u == UINT32_MAX)
-        return NAN;
-    if (desc)
-        u = ~(u + 1);
-    u = (u >> 31) ? u & ~((uint32_t)1 << 31) : ~u;
-    float v;
-    memcpy(&v, &u, 4);
-    return v;
 }
 
 #define DECODE(T, U, expr)                                                    \
@@ -176,8 +131,8 @@ void cohort__keys_decode(const cohort_column *like, bool desc, const void *recor
     case COHORT_UINT16: DECODE(uint16_t, uint16_t, u ^ m16); break;
     case COHORT_UINT32: DECODE(uint32_t, uint32_t, u ^ m32); break;
     case COHORT_UINT64: DECODE(uint64_t, uint64_t, u ^ m64); break;
-    case COHORT_FLOAT: DECODE(float, uint32_t, dec_f32(u, desc)); break;
-    case COHORT_DOUBLE: DECODE(double, uint64_t, dec_f64(u, desc)); break;
+    case COHORT_FLOAT: DECODE(float, uint32_t, cohort__dec_f32(u, desc)); break;
+    case COHORT_DOUBLE: DECODE(double, uint64_t, cohort__dec_f64(u, desc)); break;
     case COHORT_BYTES: {
         unsigned char *x = out;
         size_t w = like->width;

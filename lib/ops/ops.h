@@ -42,6 +42,40 @@ extern void (*cohort__sort_before_verify)(cohort_column *keys, cohort_column *pa
  * memory (a negative value: never gather, read the data for every digit). */
 extern int64_t cohort__quantile_candidates_max;
 
+/* numpy.quantile's method on n sorted values (function_base._quantile):
+ * the order statistics it reads (0-based) and the interpolation weight. */
+void cohort__quantile_order_stats(cohort_quantile_method method, int64_t n, double q, int64_t *lo, int64_t *hi,
+                                  double *gamma);
+/* Two encoded keys of a column like @like as numpy computes with them:
+ * their values and their difference (in the values' type). */
+void cohort__quantile_key_values(const cohort_column *like, uint64_t ka, uint64_t kb, double *a, double *b,
+                                 double *diff);
+/* numpy's _lerp(a, b, t), given diff = b - a. */
+double cohort__lerp(double a, double b, double diff, double t);
+
+/* ---- groupby_order.c: group aggregates that need the values themselves ---- */
+
+/* Per group of this rank (in the order of its merged records), for one
+ * value column: what the sorted (key, value) pairs gave.  NULL when not
+ * asked for. */
+typedef struct cohort_group_order {
+    int nq;
+    double *median;
+    double *q;         /* groups × nq */
+    int64_t *nunique;
+    double *prod;      /* products of floats in the canonical order (reproducible mode) */
+    size_t bytes;      /* of the four arrays, as accounted */
+} cohort_group_order;
+
+/* Whether value column @j (any column when j < 0) needs the pairs. */
+bool cohort__group_order_wanted(const agg_layout *L, const cohort_groupby_options *o, int j);
+/* Fill @out for value column @j from a pass over @src: every rank's @groups
+ * merged records (ngroups, key order, NaN keys already dropped as asked).
+ * Collective. */
+int cohort__group_order(cohort_ctx *ctx, cohort_source *src, const agg_layout *L, const cohort_groupby_options *o,
+                        int j, const unsigned char *groups, int64_t ngroups, cohort_group_order *out);
+void cohort__group_order_free(cohort_ctx *ctx, cohort_group_order *g);
+
 /* The co-moment state of statistics computed with COHORT_STATS_MATRIX. */
 const double *cohort__stats_comoments(const cohort_stats *s);
 

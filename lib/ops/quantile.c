@@ -124,7 +124,7 @@ static void count_keys(const pass *ps, const uint64_t *k, int64_t n, int64_t *hi
  * the last value twice (and gamma is then counted from index -1, as numpy
  * does).
  */
-static void order_stats(cohort_quantile_method method, int64_t n, double q, int64_t *lo, int64_t *hi, double *gamma)
+void cohort__quantile_order_stats(cohort_quantile_method method, int64_t n, double q, int64_t *lo, int64_t *hi, double *gamma)
 {
     double h = (double)(n - 1) * q, g = 0;
     switch (method) {
@@ -153,7 +153,7 @@ static void order_stats(cohort_quantile_method method, int64_t n, double q, int6
  * difference of float32 values in float32); integers converted, their
  * difference taken in 64 bits (numpy takes it in the values' own type and
  * so wraps for narrow types: [-100, 100] as int8 has median 128 there). */
-static void key_values(const cohort_column *like, uint64_t ka, uint64_t kb, double *a, double *b, double *diff)
+void cohort__quantile_key_values(const cohort_column *like, uint64_t ka, uint64_t kb, double *a, double *b, double *diff)
 {
     uint64_t raw[2] = {0, 0};
     cohort__keys_decode(like, false, &ka, sizeof ka, 1, &raw[0]);
@@ -180,7 +180,7 @@ static void key_values(const cohort_column *like, uint64_t ka, uint64_t kb, doub
 }
 
 /* numpy's _lerp(a, b, t): exact at t = 0 and t = 1, symmetric around 0.5. */
-static double lerp(double a, double b, double diff, double t)
+double cohort__lerp(double a, double b, double diff, double t)
 {
     return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
@@ -299,7 +299,7 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
                 N += hist[b];
             for (int k = 0; N > 0 && k < m; k++) {
                 int64_t lo, hi;
-                order_stats(method, N, q[k], &lo, &hi, NULL);
+                cohort__quantile_order_stats(method, N, q[k], &lo, &hi, NULL);
                 which[2 * k] = ntargets, tg[ntargets++].pos = lo;
                 which[2 * k + 1] = hi == lo ? which[2 * k] : ntargets;
                 if (hi != lo)
@@ -360,9 +360,9 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
             }
             double gamma, a, b, diff;
             int64_t lo, hi;
-            order_stats(method, N, q[k], &lo, &hi, &gamma);
-            key_values(&like, tg[which[2 * k]].prefix, tg[which[2 * k + 1]].prefix, &a, &b, &diff);
-            values[k] = method == COHORT_QUANTILE_LINEAR || method == COHORT_QUANTILE_MIDPOINT ? lerp(a, b, diff, gamma) : a;
+            cohort__quantile_order_stats(method, N, q[k], &lo, &hi, &gamma);
+            cohort__quantile_key_values(&like, tg[which[2 * k]].prefix, tg[which[2 * k + 1]].prefix, &a, &b, &diff);
+            values[k] = method == COHORT_QUANTILE_LINEAR || method == COHORT_QUANTILE_MIDPOINT ? cohort__lerp(a, b, diff, gamma) : a;
         }
         if (count_out)
             *count_out = N;
