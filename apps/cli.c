@@ -323,22 +323,19 @@ bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size
     return true;
 }
 
-void cli_print_double(FILE *f, double v, cli_format fmt)
+void cli_print_number(FILE *f, double v, bool single, cli_format fmt)
 {
-    if (isnan(v))
-        fputs(fmt == CLI_FORMAT_JSON ? "null" : "nan", f);
-    else if (isinf(v))
-        fputs(fmt == CLI_FORMAT_JSON ? "null" : v > 0 ? "inf" : "-inf", f);
-    else {
-        char buf[32];
-        for (int prec = 15; prec <= 17; prec++) { /* shortest that round-trips */
-            snprintf(buf, sizeof buf, "%.*g", prec, v);
-            if (strtod(buf, NULL) == v)
-                break;
-        }
-        fputs(buf, f);
-    }
+    if (fmt == CLI_FORMAT_JSON)
+        json_number(f, v, single);
+    else if (isnan(v) || isinf(v))
+        fputs(isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", f);
+    else if (fmt == CLI_FORMAT_TEXT) /* a table to read: 7 digits */
+        fprintf(f, "%.7g", v);
+    else
+        json_number(f, v, single); /* a finite number: the same shortest text */
 }
+
+void cli_print_double(FILE *f, double v, cli_format fmt) { cli_print_number(f, v, false, fmt); }
 
 int cli_open_inputs(cli *c, const char *const *refs, int n, cohort_input **ins, char *text, size_t size)
 {

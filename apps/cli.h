@@ -8,6 +8,8 @@
 #ifndef COHORT_CLI_H
 #define COHORT_CLI_H
 
+#include "json.h"
+
 #include <cohort.h>
 #include <cohort_io.h>
 #include <stdbool.h>
@@ -111,8 +113,10 @@ int cli_output_close(cli *c, cohort_output **out, bool commit);
 int cli_open_inputs(cli *c, const char *const *refs, int n, cohort_input **ins, char *text, size_t size);
 void cli_close_inputs(cohort_input **ins, int n);
 
-/* Print a double for JSON/CSV: shortest text that reads back exactly;
- * NaN and infinities as JSON null / "nan", "inf". */
+/* Print a number (a float's value when @single): JSON as json.h writes
+ * it; CSV the shortest text that reads back exactly, NaN and infinities as
+ * nan, inf, -inf (what pandas.read_csv and numpy read back); text 7 digits. */
+void cli_print_number(FILE *f, double v, bool single, cli_format fmt);
 void cli_print_double(FILE *f, double v, cli_format fmt);
 
 #endif

@@ -7,7 +7,6 @@
 #include "cli.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,88 +31,50 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* A growing text buffer. */
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text;
-
-static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(text *t, const char *fmt, ...)
+/* @n bytes of @s as one CSV field: quoted (quotes doubled) when it holds a
+ * separator, a quote or a line break (RFC 4180). */
+static void csv_field(FILE *t, const char *s, size_t n)
 {
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if (t->s && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = (t->cap ? 2 * t->cap : 4096) + (size_t)n;
-        char *s = realloc(t->s, cap);
-        if (!s)
-            return; /* out of memory: the text is cut, the program goes on */
-        t->s = s, t->cap = cap;
+    bool quote = false;
+    for (size_t k = 0; k < n; k++) /* not strcspn: no NUL after a full-width string */
+        quote |= s[k] == ',' || s[k] == '"' || s[k] == '\n' || s[k] == '\r';
+    if (quote)
+        putc('"', t);
+    for (size_t k = 0; k < n; k++) {
+        if (quote && s[k] == '"')
+            putc('"', t);
+        putc(s[k], t);
     }
-}
-
-/* Shortest text that reads back as the same double (or float). */
-static void add_number(text *t, double v, bool single, cli_format f)
-{
-    if (isnan(v) || isinf(v)) {
-        add(t, "%s", f == CLI_FORMAT_JSON ? "null" : isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
-        return;
-    }
-    if (f == CLI_FORMAT_TEXT) { /* a table to read: 7 digits */
-        add(t, "%.7g", v);
-        return;
-    }
-    char buf[40];
-    for (int prec = single ? 6 : 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, v);
-        if (single ? (float)strtod(buf, NULL) == (float)v : strtod(buf, NULL) == v)
-            break;
-    }
-    add(t, "%s", buf);
+    if (quote)
+        putc('"', t);
 }
 
 /* One cell: column c at row i. */
-static void add_cell(text *t, const cohort_column *c, int64_t i, cli_format f)
+static void print_cell(FILE *t, const cohort_column *c, int64_t i, cli_format f)
 {
     const void *p = (const char *)c->data + (size_t)i * c->width;
     switch (c->type) {
-    case COHORT_INT8: add(t, "%d", *(const int8_t *)p); break;
-    case COHORT_INT16: add(t, "%d", *(const int16_t *)p); break;
-    case COHORT_INT32: add(t, "%d", *(const int32_t *)p); break;
-    case COHORT_INT64: add(t, "%lld", (long long)*(const int64_t *)p); break;
-    case COHORT_UINT8: add(t, "%u", *(const uint8_t *)p); break;
-    case COHORT_UINT16: add(t, "%u", *(const uint16_t *)p); break;
-    case COHORT_UINT32: add(t, "%u", *(const uint32_t *)p); break;
-    case COHORT_UINT64: add(t, "%llu", (unsigned long long)*(const uint64_t *)p); break;
-    case COHORT_FLOAT: add_number(t, *(const float *)p, true, f); break;
-    case COHORT_DOUBLE: add_number(t, *(const double *)p, false, f); break;
+    case COHORT_INT8: fprintf(t, "%d", *(const int8_t *)p); break;
+    case COHORT_INT16: fprintf(t, "%d", *(const int16_t *)p); break;
+    case COHORT_INT32: fprintf(t, "%d", *(const int32_t *)p); break;
+    case COHORT_INT64: fprintf(t, "%lld", (long long)*(const int64_t *)p); break;
+    case COHORT_UINT8: fprintf(t, "%u", *(const uint8_t *)p); break;
+    case COHORT_UINT16: fprintf(t, "%u", *(const uint16_t *)p); break;
+    case COHORT_UINT32: fprintf(t, "%u", *(const uint32_t *)p); break;
+    case COHORT_UINT64: fprintf(t, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case COHORT_FLOAT: cli_print_number(t, *(const float *)p, true, f); break;
+    case COHORT_DOUBLE: cli_print_number(t, *(const double *)p, false, f); break;
     default: { /* a string, NUL-padded */
         const char *s = p;
         size_t n = strnlen(s, c->width);
-        bool quote = f == CLI_FORMAT_JSON;
-        for (size_t k = 0; f == CLI_FORMAT_CSV && k < n; k++) /* not strcspn: no NUL after a full-width string */
-            quote |= s[k] == ',' || s[k] == '"' || s[k] == '\n';
-        if (quote)
-            add(t, "\"");
-        for (size_t k = 0; k < n; k++) {
-            unsigned char ch = (unsigned char)s[k];
-            if (ch == '"')
-                add(t, f == CLI_FORMAT_JSON ? "\\\"" : "\"\"");
-            else if (f == CLI_FORMAT_JSON && (ch == '\\' || ch < 0x20))
-                add(t, ch == '\\' ? "\\\\" : "\\u%04x", ch);
-            else
-                add(t, "%c", ch);
+        if (f == CLI_FORMAT_JSON) {
+            json_string(t, s, n);
+            break;
         }
-        if (quote)
-            add(t, "\"");
+        if (f == CLI_FORMAT_CSV)
+            csv_field(t, s, n);
+        else
+            fwrite(s, 1, n, t);
     }
     }
 }
@@ -127,28 +88,36 @@ static int text_width(const cohort_column *c)
 
 /* Rows [from, to) of the result as text; @first: whether row `from` is the
  * first of the whole result (JSON separators). */
-static void format_rows(text *t, const cohort_table *tab, int64_t from, int64_t to, bool first, cli_format f)
+static void format_rows(FILE *t, const cohort_table *tab, int64_t from, int64_t to, bool first, cli_format f)
 {
     int nc = cohort_table_ncolumns(tab);
     for (int64_t i = from; i < to; i++) {
         if (f == CLI_FORMAT_JSON)
-            add(t, "%s{", first && i == from ? "\n  " : ",\n  ");
+            fputs(first && i == from ? "\n  {" : ",\n  {", t);
         for (int j = 0; j < nc; j++) {
             cohort_column c = cohort_table_column(tab, j);
-            if (f == CLI_FORMAT_JSON)
-                add(t, "%s\"%s\": ", j ? ", " : "", c.name);
-            else if (f == CLI_FORMAT_CSV && j)
-                add(t, ",");
+            if (f == CLI_FORMAT_JSON) {
+                fputs(j ? ", " : "", t);
+                json_string(t, c.name, SIZE_MAX);
+                fputs(": ", t);
+            } else if (f == CLI_FORMAT_CSV && j) {
+                putc(',', t);
+            }
             if (f == CLI_FORMAT_TEXT) {
-                text cell = {0};
-                add_cell(&cell, &c, i, f);
-                add(t, "%*s", text_width(&c) + (j ? 1 : 0), cell.s ? cell.s : "");
-                free(cell.s);
+                char *cell = NULL;
+                size_t len = 0;
+                FILE *m = open_memstream(&cell, &len);
+                if (m) {
+                    print_cell(m, &c, i, f);
+                    fclose(m);
+                }
+                fprintf(t, "%*s", text_width(&c) + (j ? 1 : 0), cell ? cell : "");
+                free(cell);
             } else {
-                add_cell(t, &c, i, f);
+                print_cell(t, &c, i, f);
             }
         }
-        add(t, f == CLI_FORMAT_JSON ? "}" : "\n");
+        fputs(f == CLI_FORMAT_JSON ? "}" : "\n", t);
     }
 }
 
@@ -167,7 +136,7 @@ static int print_result(cli *c, const cohort_table *tab, int64_t groups)
         for (int j = 0; c->format != CLI_FORMAT_JSON && j < nc; j++) {
             const char *name = cohort_table_column(tab, j).name;
             if (c->format == CLI_FORMAT_CSV)
-                printf("%s%s", j ? "," : "", name);
+                fputs(j ? "," : "", stdout), csv_field(stdout, name, strlen(name));
             else {
                 cohort_column col = cohort_table_column(tab, j);
                 printf("%*s", text_width(&col) + (j ? 1 : 0), name);
@@ -181,17 +150,22 @@ static int print_result(cli *c, const cohort_table *tab, int64_t groups)
     for (int r = 0; r < c->size; r++) {
         if (c->rank == r) {
             for (int64_t at = 0; at < n; at += step) {
-                text t = {0};
+                char *text = NULL;
+                size_t len = 0;
+                FILE *m = open_memstream(&text, &len);
                 int64_t to = n - at < step ? n : at + step;
-                format_rows(&t, tab, at, to, before + at == 0, c->format);
-                if (r == 0) {
-                    fwrite(t.s, 1, t.len, stdout);
-                } else {
-                    int64_t len = (int64_t)t.len;
-                    MPI_Send(&len, 1, MPI_INT64_T, 0, 40, comm);
-                    MPI_Send(t.s, (int)len, MPI_CHAR, 0, 41, comm);
+                if (m) {
+                    format_rows(m, tab, at, to, before + at == 0, c->format);
+                    fclose(m);
                 }
-                free(t.s);
+                if (r == 0) {
+                    fwrite(text, 1, len, stdout);
+                } else {
+                    int64_t l = (int64_t)len;
+                    MPI_Send(&l, 1, MPI_INT64_T, 0, 40, comm);
+                    MPI_Send(text, (int)l, MPI_CHAR, 0, 41, comm);
+                }
+                free(text);
             }
             if (r != 0) {
                 int64_t end = -1;

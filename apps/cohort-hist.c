@@ -95,17 +95,6 @@ static void print_csv(const cohort_hist *h)
     }
 }
 
-static void print_doubles(const double *v, int64_t n)
-{
-    putchar('[');
-    for (int64_t i = 0; i < n; i++) {
-        if (i)
-            printf(", ");
-        cli_print_double(stdout, v[i], CLI_FORMAT_JSON);
-    }
-    putchar(']');
-}
-
 /* Counts nested as the dimensions are: [[...], [...]] for 2-D. */
 static void print_nested(const cohort_hist *h, int d, int64_t base, int64_t stride)
 {
@@ -126,13 +115,13 @@ static void print_json(const cohort_hist *h)
 {
     printf("{\"edges\": ");
     if (h->ndim == 1) {
-        print_doubles(h->edges[0], h->nbins[0] + 1);
+        json_numbers(stdout, h->edges[0], h->nbins[0] + 1);
     } else {
         putchar('[');
         for (int d = 0; d < h->ndim; d++) {
             if (d)
                 printf(", ");
-            print_doubles(h->edges[d], h->nbins[d] + 1);
+            json_numbers(stdout, h->edges[d], h->nbins[d] + 1);
         }
         putchar(']');
     }

@@ -51,20 +51,6 @@ static const char *layout_name(cohort_layout l)
          : l == COHORT_LAYOUT_VIRTUAL ? "virtual" : "contiguous";
 }
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 /* Members of a compound dataset, as "name: type" for the description. */
 static void print_members(hid_t file, const char *path, bool json)
 {
@@ -82,7 +68,7 @@ static void print_members(hid_t file, const char *path, bool json)
                              : cls == H5T_ARRAY ? "array" : "other";
             if (json) {
                 printf("%s{\"name\": ", i ? ", " : "");
-                json_string(name ? name : "");
+                json_string(stdout, name ? name : "", SIZE_MAX);
                 printf(", \"type\": \"%s%zu\"}", kind, cls == H5T_STRING ? size : 8 * size);
             } else {
                 printf(" %s (%s%zu)", name ? name : "?", kind, cls == H5T_STRING ? size : 8 * size);
@@ -170,7 +156,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
         }
         if (json) {
             printf("%s{\"name\": ", i ? ", " : "");
-            json_string(names[i]);
+            json_string(stdout, names[i], SIZE_MAX);
             printf(", \"datasets\": [");
         } else {
             printf("%s\n", names[i]);
@@ -188,7 +174,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                 first[1] = info.dims[0];
             if (json) {
                 printf("%s{\"path\": ", k ? ", " : "");
-                json_string(w.paths[k]);
+                json_string(stdout, w.paths[k], SIZE_MAX);
                 printf(", \"shape\": [");
                 for (int d = 0; d < info.ndims && d < 2; d++)
                     printf("%s%lld", d ? ", " : "", (long long)info.dims[d]);
@@ -196,7 +182,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                 for (int d = 0; d < info.ndims && d < 2; d++)
                     printf(info.maxdims[d] < 0 ? "%snull" : "%s%lld", d ? ", " : "", (long long)info.maxdims[d]);
                 printf("], \"type\": ");
-                json_string(info.type_desc);
+                json_string(stdout, info.type_desc, SIZE_MAX);
                 printf(", \"cohort_type\": %s%s%s", info.type ? "\"" : "", info.type ? cohort_type_name(info.type) : "null",
                        info.type ? "\"" : "");
                 printf(", \"layout\": \"%s\"", layout_name(info.layout));
@@ -206,7 +192,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                 printf(", \"filters\": [");
                 for (int f = 0; f < info.nfilters; f++) {
                     printf("%s{\"id\": %d, \"name\": ", f ? ", " : "", info.filter_id[f]);
-                    json_string(info.filter_name[f]);
+                    json_string(stdout, info.filter_name[f], SIZE_MAX);
                     printf(", \"available\": %s}", info.filter_available[f] ? "true" : "false");
                 }
                 printf("]");

@@ -83,13 +83,11 @@ int main(int argc, char **argv)
         code = cli_fail(&c, st, false);
     if (code == CLI_EXIT_OK && c.rank == 0) {
         if (c.format == CLI_FORMAT_JSON) {
-            printf("{\"q\": [");
-            for (int k = 0; k < m; k++)
-                printf("%s", k ? ", " : ""), cli_print_double(stdout, q[k], CLI_FORMAT_JSON);
-            printf("], \"values\": [");
-            for (int k = 0; k < m; k++)
-                printf("%s", k ? ", " : ""), cli_print_double(stdout, values[k], CLI_FORMAT_JSON);
-            printf("], \"count\": %lld, \"nan\": %lld}\n", (long long)count, (long long)nan);
+            printf("{\"q\": ");
+            json_numbers(stdout, q, m);
+            printf(", \"values\": ");
+            json_numbers(stdout, values, m);
+            printf(", \"count\": %lld, \"nan\": %lld}\n", (long long)count, (long long)nan);
         } else if (c.format == CLI_FORMAT_CSV) {
             printf("q,value\n");
             for (int k = 0; k < m; k++) {

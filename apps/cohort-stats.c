@@ -46,38 +46,13 @@ typedef struct job {
     cohort_regression *reg;
 } job;
 
-static void json_doubles(const double *v, int64_t n)
-{
-    putchar('[');
-    for (int64_t i = 0; i < n; i++) {
-        if (i)
-            printf(", ");
-        cli_print_double(stdout, v[i], CLI_FORMAT_JSON);
-    }
-    putchar(']');
-}
-
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 static void json_matrix(const double *m, int r, int c)
 {
     putchar('[');
     for (int i = 0; i < r; i++) {
         if (i)
             printf(", ");
-        json_doubles(m + (size_t)i * c, c);
+        json_numbers(stdout, m + (size_t)i * c, c);
     }
     putchar(']');
 }
@@ -94,7 +69,7 @@ static void print_json(const job *j)
     for (int k = 0; k < j->d; k++) {
         const cohort_column_stats *s = &j->cols[k];
         printf("%s{\"name\": ", k ? ", " : "");
-        json_string(j->names[k]);
+        json_string(stdout, j->names[k], SIZE_MAX);
         printf(", \"count\": %lld, \"nan\": %lld", (long long)s->count, (long long)s->nan);
         if (j->weighted)
             json_field("weight", s->weight);
@@ -113,22 +88,22 @@ static void print_json(const job *j)
     if (j->reg) {
         const cohort_regression *r = j->reg;
         printf(", \"regression\": {\"target\": ");
-        json_string(j->target_name);
+        json_string(stdout, j->target_name, SIZE_MAX);
         printf(", \"method\": \"%s\", \"rows\": %lld", j->tsqr ? "tsqr" : "cholesky", (long long)r->rows);
         json_field("ridge", j->ridge);
         json_field("intercept", r->intercept);
         json_field("intercept_stderr", r->intercept_std_error);
-        printf(", \"coef\": "), json_doubles(r->coef, r->p);
-        printf(", \"stderr\": "), json_doubles(r->std_error, r->p);
+        printf(", \"coef\": "), json_numbers(stdout, r->coef, r->p);
+        printf(", \"stderr\": "), json_numbers(stdout, r->std_error, r->p);
         json_field("r2", r->r2), json_field("rss", r->rss), json_field("sigma2", r->sigma2);
         printf(", \"rank\": %d}", r->rank);
     }
     if (j->pca) {
         const cohort_pca *p = j->pca;
         printf(", \"pca\": {\"matrix\": \"%s\", \"explained_variance\": ", j->pca_corr ? "corr" : "cov");
-        json_doubles(p->explained_variance, p->k);
+        json_numbers(stdout, p->explained_variance, p->k);
         printf(", \"explained_variance_ratio\": ");
-        json_doubles(p->explained_variance_ratio, p->k);
+        json_numbers(stdout, p->explained_variance_ratio, p->k);
         printf(", \"components\": ");
         json_matrix(p->components, p->k, p->d);
         putchar('}');

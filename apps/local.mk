@@ -1,6 +1,6 @@
 # The bundled programs: thin, over the public API and apps/cli.c.
 noinst_LTLIBRARIES = apps/libcli.la
-apps_libcli_la_SOURCES = apps/cli.c apps/cli.h
+apps_libcli_la_SOURCES = apps/cli.c apps/cli.h apps/json.c apps/json.h
 apps_libcli_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 
 APP_CPP = $(AM_CPPFLAGS) $(HDF5_CFLAGS)

@@ -432,8 +432,10 @@ int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *pos
 typedef struct cohort_hist_axis {
     int64_t bins;          /**< number of uniform (or log-spaced) bins; ignored with edges */
     double lo, hi;         /**< the range; both NaN: the global min and max of the non-NaN data */
-    int log;               /**< log-spaced bins from lo to hi (both > 0), as numpy.logspace */
-    const double *edges;   /**< explicit edges, non-decreasing, or NULL */
+    int log;               /**< log-spaced bins from lo to hi (both > 0): 10 ** linspace(log10(lo), log10(hi)),
+                                log10 and pow taken in long double (each edge within an ulp of the exact
+                                value; numpy.logspace's np.power is not correctly rounded on some CPUs) */
+    const double *edges;   /**< explicit edges, non-decreasing (the outer ones may be infinite), or NULL */
     int64_t nedges;        /**< number of edges (bins + 1), at least 2 */
 } cohort_hist_axis;
 
@@ -451,7 +453,7 @@ typedef struct cohort_hist {
     int64_t size;                      /**< total number of bins (product of nbins), C order */
     int64_t *counts;                   /**< counts when neither weighted nor density, else NULL */
     double *values;                    /**< weighted sums or densities, else NULL */
-    int64_t nan;                       /**< rows with NaN in some dimension (or a NaN weight) */
+    int64_t nan;                       /**< rows with NaN in some dimension */
     int64_t underflow, overflow;       /**< rows below (some dimension's) range; else above */
     int64_t total;                     /**< all rows seen: binned + nan + underflow + overflow */
 } cohort_hist;
@@ -462,11 +464,17 @@ typedef struct cohort_hist {
  * weights.  Bin membership is exactly numpy's: np.histogram for 1-D
  * (half-open bins, the last closed; float32 data binned in float32 as
  * numpy does), np.histogramdd for N-D; values outside the range are not
- * binned but counted as underflow/overflow; NaN is never binned.  An
+ * binned but counted as underflow/overflow; NaN is never binned, and a
+ * NaN weight makes its bin's sum NaN (as numpy's uniform bins do).  Every
+ * row is counted once: total = the bins + nan + underflow + overflow.  An
  * automatic range is the global [min, max] of the non-NaN data
- * ([min-0.5, max+0.5] when min == max; [0, 1] without data; COHORT_ERR_ARG
- * when it is not finite, as numpy), found in a
- * first pass over the source.  Counts are 64-bit; weighted sums are exact
+ * ([min-0.5, max+0.5] when min == max, or two ulps per bin each way where
+ * 0.5 is below the value's resolution; [0, 1] without data; COHORT_ERR_ARG
+ * when it is not finite, as numpy, or cannot be widened), found in a
+ * first pass over the source.  Where max - min overflows a double, where
+ * numpy's linspace and binning fail, uniform edges are the weighted means
+ * min (n - i) / n + max i / n and values are binned by searching them.
+ * Counts are 64-bit; weighted sums are exact
  * (correctly rounded sums, the same for any number of ranks) up to 65,536
  * bins and compensated beyond.  Reduced once over the ranks.  float64
  * data in uniform 1-D bins, the common case, is counted four values at a

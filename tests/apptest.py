@@ -2,6 +2,7 @@
 bundled programs under mpirun, capture each rank's exit status, and check
 the one-line error convention.  Run by `make check` with Debian's python3."""
 import atexit
+import json
 import os
 import shutil
 import subprocess
@@ -61,6 +62,27 @@ def run(prog, args, np_=2, cwd=None, timeout=None):
                 rank_codes.append(None)
     rc = p.returncode or max((c for c in rank_codes if c is not None), default=-1)
     return Run(rc, p.stdout, p.stderr, rank_codes)
+
+
+NONFINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+
+
+def loads(text):
+    """The programs' JSON, strictly parsed (json.loads would also take bare
+    NaN and Infinity, which the programs must not write), with the strings
+    "NaN", "Infinity" and "-Infinity" read back as the numbers they stand for."""
+    def bad(token):
+        raise ValueError("not strict JSON: %s" % token)
+
+    def conv(v):
+        if isinstance(v, str):
+            return NONFINITE.get(v, v)
+        if isinstance(v, list):
+            return [conv(e) for e in v]
+        if isinstance(v, dict):
+            return {k: conv(e) for k, e in v.items()}
+        return v
+    return conv(json.loads(text, parse_constant=bad))
 
 
 def check(cond, what):

@@ -3,7 +3,6 @@
 rank count, distributions as documented, the exit codes and one-line errors
 of the CLI conventions, no partial outputs, and cohort-info against h5py."""
 import glob
-import json
 import os
 import signal
 import subprocess
@@ -12,7 +11,7 @@ import time
 import h5py
 import numpy as np
 
-from apptest import tempdir, MPIEXEC, NPS, SRC, check, env, expect_exit, finish, run, BUILD
+from apptest import loads, tempdir, MPIEXEC, NPS, SRC, check, env, expect_exit, finish, run, BUILD
 
 tmp = tempdir("cohort-apps-")
 
@@ -170,7 +169,7 @@ subprocess.run(["/usr/bin/env", os.environ.get("TEST_PYTHON", "python3"), os.pat
 for np_ in NPS:
     r = run("cohort-info", [os.path.join(fx, "layout.h5"), "--format", "json"], np_=np_)
     expect_exit(r, 0, "cohort-info", "info json")
-    j = json.loads(r.out)
+    j = loads(r.out)
     ds = {d["path"]: d for d in j["files"][0]["datasets"]}
     with h5py.File(os.path.join(fx, "layout.h5"), "r") as f:
         for path in ("/data/gz", "/ext", "/a/b/c/x"):
@@ -180,7 +179,7 @@ for np_ in NPS:
         check(ds["/ext"]["maxshape"] == [None], "extendible maxshape")
 r = run("cohort-info", [os.path.join(fx, "part-*.h5") + ":/x", "--ranks", "5", "--format", "json"], np_=2)
 expect_exit(r, 0, "cohort-info", "info on a glob")
-plan = json.loads(r.out)["plan"]
+plan = loads(r.out)["plan"]
 check(plan["ranks"] == 5 and plan["rows"] == 1003 and [x["rows"] for x in plan["ranges"]] == [201, 201, 201, 200, 200],
       "partition plan for 5 ranks")
 check(plan["ranges"][1]["files"] == [0, 2], "rank 1 spans files 0..2 (part-10, part-2 empty, part-3)")

@@ -12,7 +12,6 @@ Needs root and Slurm's packages; without them it is skipped (exit 77),
 except under CI=true, where that is a failure."""
 import atexit
 import glob
-import json
 import os
 import shutil
 import signal
@@ -24,7 +23,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from apptest import BUILD, SESSION, check, finish, tempdir
+from apptest import loads, BUILD, SESSION, check, finish, tempdir
 
 SRCDIR = os.path.dirname(os.environ.get("COHORT_TEST_SRCDIR", os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(SRCDIR, "examples", "slurm")
@@ -238,7 +237,7 @@ key, value = read(data, "/events/key"), read(data, "/events/value")
 if states[jobs["info"]] == "COMPLETED":
     log = joblog(work, "cohort-info", jobs["info"])
     try:
-        described = json.loads(log)
+        described = loads(log)
         paths = {d["path"]: d for f in described["files"] for d in f["datasets"]}
         check(paths.get("/events/key", {}).get("shape") == [ROWS] and
               paths.get("/matrix", {}).get("shape") == [ROWS, 4], "cohort-info: shapes %r" % paths)
@@ -257,7 +256,7 @@ if states[jobs["hist"]] == "COMPLETED":
     check(str(want[31]) in csv and csv.count("\n") >= 64, "cohort-hist.sbatch: no CSV table in the log")
 if states[jobs["quantile"]] == "COMPLETED":
     q = [0.001, 0.01, 0.25, 0.5, 0.75, 0.99, 0.999]
-    got = json.load(open(os.path.join(work, "quantiles.json")))
+    got = loads(open(os.path.join(work, "quantiles.json")).read())
     check(got["q"] == q and np.array_equal(got["values"], np.quantile(value, q)) and got["count"] == ROWS,
           "cohort-quantile.sbatch: %r" % got)
 if states[jobs["stats"]] == "COMPLETED":

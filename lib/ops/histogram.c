@@ -84,13 +84,27 @@ static void range_add(range *r, const cohort_column *c, int64_t n)
     }
 }
 
-/* numpy.linspace(first, last, n + 1) in float64. */
+/* numpy.linspace(first, last, n + 1) in float64.  When last - first
+ * overflows (numpy's own linspace then gives NaN and infinities), the
+ * edges are the weighted means first (n - i) / n + last i / n instead,
+ * which never overflow. */
 static void linspace(double first, double last, int64_t n, double *out)
 {
     double step = (last - first) / (double)n;
     for (int64_t i = 0; i <= n; i++)
-        out[i] = step != 0 ? (double)i * step + first : (double)i / (double)n * (last - first) + first;
+        out[i] = !isfinite(step)   ? first * ((double)(n - i) / (double)n) + last * ((double)i / (double)n)
+                 : step != 0 ? (double)i * step + first
+                             : (double)i / (double)n * (last - first) + first;
     out[n] = last;
+}
+
+/* Whether edges[0..n] increase strictly (bins that can each hold a value). */
+static bool strictly_increasing(const double *e, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!(e[i] < e[i + 1]))
+            return false;
+    return true;
 }
 
 /* The index of x under searchsorted(edges, x, side="right") - 1, with the
@@ -207,8 +221,9 @@ static int check_axes(cohort_ctx *ctx, const cohort_hist_axis *axes, int ndim, i
             if (a->nedges < 2)
                 return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: at least 2 edges are needed", d);
             for (int64_t i = 0; i < a->nedges; i++)
-                if (!isfinite(a->edges[i]) || (i > 0 && a->edges[i] < a->edges[i - 1]))
-                    return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: edges must be finite and increase monotonically", d);
+                if (isnan(a->edges[i]) || (i > 0 && a->edges[i] < a->edges[i - 1]))
+                    return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: edges must be numbers that increase monotonically",
+                                       d);
             continue;
         }
         if (a->bins < 1)
@@ -302,34 +317,50 @@ static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range 
         return COHORT_FAIL(ctx, COHORT_ERR_ARG,
                            "the automatic range [%g, %g] of the data is not finite: give the range", first, last);
     if (first == last) {
-        first -= 0.5, last += 0.5;
+        /* numpy widens an empty range by 0.5 each way; where 0.5 is below
+         * the values' resolution (|x| >= 2^52) that is no widening at all,
+         * so widen by two ulps per bin instead. */
+        double x = first, d = x - 0.5 == x ? ldexp((double)a->n, ilogb(x) - 51) : 0.5;
+        first = x - d, last = x + d;
         expanded = true;
+        if (!isfinite(first) || !isfinite(last))
+            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "the range of the constant value %g cannot be widened into bins: "
+                               "give the range", x);
     }
-    if (spec->log) { /* numpy.logspace: 10 ** linspace(log10(lo), log10(hi)) */
-        linspace(log10(first), log10(last), a->n, a->edges);
+    if (spec->log) { /* numpy.logspace: 10 ** linspace(log10(lo), log10(hi)), in long double (see cohort.h) */
+        linspace((double)log10l(first), (double)log10l(last), a->n, a->edges);
         for (int64_t i = 0; i <= a->n; i++)
-            a->edges[i] = pow(10.0, a->edges[i]);
+            a->edges[i] = (double)powl(10.0L, a->edges[i]);
         return COHORT_OK; /* binned by searching the edges */
     }
     linspace(first, last, a->n, a->edges);
-    if (!one_d)
-        return COHORT_OK; /* histogramdd: searching the edges, in float64 */
-    a->uniform = true;
+    /* numpy's uniform rule needs a finite positive norm and a finite
+     * (x - first) for every x in range; where the span overflows, or the
+     * edges collapse, the edges are searched instead (the same bins). */
     double norm = autorange && is_int && !expanded && r->count > 0 ? (double)a->n / (double)int_span
                                                                     : (double)a->n / (last - first);
+    if (!one_d || !isfinite(last - first) || !(isfinite(norm) && norm > 0) || !strictly_increasing(a->edges, a->n))
+        return COHORT_OK; /* histogramdd, or the rule above: searching the edges, in float64 */
+    a->uniform = true;
     cohort__ubins_init(&a->ub, a->n, first, last, norm, (last - first) / (double)a->n, a->edges);
     if (t == COHORT_FLOAT) { /* numpy bins float32 data in float32 */
-        a->f32 = true;
-        a->edges32 = malloc(((size_t)a->n + 1) * sizeof *a->edges32);
-        if (!a->edges32)
+        float *e32 = malloc(((size_t)a->n + 1) * sizeof *e32);
+        if (!e32)
             return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for edges");
+        bool ok = true;
         for (int64_t i = 0; i <= a->n; i++)
-            a->edges32[i] = (float)a->edges[i];
-        a->first32 = (float)first, a->last32 = (float)last;
+            e32[i] = (float)a->edges[i], ok &= i == 0 || e32[i - 1] < e32[i];
         /* norm = n / (last - first): the difference is float32 when both
          * came from the float32 data unexpanded, float64 otherwise. */
         double span = autorange && !expanded && r->count > 0 ? (double)((float)last - (float)first) : last - first;
-        a->norm32 = (float)((double)a->n / span);
+        float norm32 = (float)((double)a->n / span);
+        if (!ok || !isfinite(span) || !(isfinite(norm32) && norm32 > 0)) { /* float32 cannot hold these bins */
+            free(e32);
+            a->uniform = false;
+            return COHORT_OK;
+        }
+        a->f32 = true, a->edges32 = e32;
+        a->first32 = (float)first, a->last32 = (float)last, a->norm32 = norm32;
         for (int64_t i = 0; i <= a->n; i++) /* the result's edges are the float32 ones */
             a->edges[i] = (double)a->edges32[i];
     }
@@ -426,10 +457,8 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
             bin_rows(ax, ndim, cols, at, m, idx);
             if (weighted)
                 cohort__column_to_double(&cols[ndim], at, m, w);
-            for (int64_t i = 0; i < m; i++) {
+            for (int64_t i = 0; i < m; i++) { /* a NaN weight makes its bin's sum NaN, as numpy */
                 int64_t b = idx[i];
-                if (weighted && b >= 0 && w[i] != w[i])
-                    b = OUT_NAN; /* a NaN weight: not binned, counted as NaN */
                 if (b < 0)
                     tally[-b - 1]++;
                 else if (!weighted)
@@ -494,15 +523,26 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
             else
                 h->values[b] = ((kahan *)acc)[b].s + ((kahan *)acc)[b].c;
         }
-        if (flags & COHORT_HIST_DENSITY) {
-            /* numpy: n / widths / n.sum() (1-D); histogramdd divides by each
-             * dimension's widths in turn, then by the sum.  The sum is
-             * exact (numpy's is exact for counts, pairwise for weights). */
+        double sum = 1;
+        if (flags & COHORT_HIST_DENSITY) { /* exact (numpy's is exact for counts, pairwise for weights) */
             cohort_xsum all;
             cohort__xsum_init(&all);
             for (int64_t b = 0; b < size; b++)
                 cohort__xsum_add(&all, h->values[b]);
-            double sum = cohort__xsum_value(&all);
+            sum = cohort__xsum_value(&all);
+        }
+        if (flags & COHORT_HIST_CUMULATIVE) { /* 1-D: running totals; with density, the share up to here */
+            double run = 0;
+            for (int64_t b = 0; b < size; b++) {
+                if (as_values)
+                    h->values[b] = (run += h->values[b]) / sum;
+                else if (b > 0)
+                    h->counts[b] += h->counts[b - 1];
+            }
+        } else if (flags & COHORT_HIST_DENSITY) {
+            /* numpy: n / widths / n.sum() (1-D); histogramdd divides by each
+             * dimension's widths in turn, then by the sum.  An infinite
+             * outer bin has density 0. */
             int64_t stride = size;
             for (int d = 0; d < ndim; d++) {
                 stride /= h->nbins[d];
@@ -513,17 +553,6 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
             }
             for (int64_t b = 0; b < size; b++)
                 h->values[b] = h->values[b] / sum;
-        }
-        if (flags & COHORT_HIST_CUMULATIVE) { /* 1-D: running totals */
-            double run = 0;
-            for (int64_t b = 0; b < size; b++) {
-                if (flags & COHORT_HIST_DENSITY) /* the share of the total up to here */
-                    h->values[b] = run += h->values[b] * (h->edges[0][b + 1] - h->edges[0][b]);
-                else if (as_values)
-                    h->values[b] = run += h->values[b];
-                else if (b > 0)
-                    h->counts[b] += h->counts[b - 1];
-            }
         }
     }
     for (int d = 0; d < ndim; d++) {
