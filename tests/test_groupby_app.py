@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from apptest import NPS, check, expect_exit, finish, run, tempdir
+from apptest import loads, NPS, check, expect_exit, finish, run, tempdir
 
 tmp = tempdir("cohort-groupby-")
 f = os.path.join(tmp, "d.h5")
@@ -150,6 +150,25 @@ if r.rc == 0:
               "key and size types")
         check(np.array_equal(g["a"][...], ref["a"]) and np.array_equal(g["size"][...], ref["size"]) and
               np.allclose(g["x_sum"][...], ref["x_sum"], rtol=1e-11), "HDF5 contents")
+
+# JSON for strict parsers: names with quotes, backslashes, control characters, UTF-8 and bytes that are not
+# UTF-8; string keys likewise; NaN, inf and -inf apart.
+with h5py.File(f, "a") as h:
+    h[b'q"u\\ote\t\xc3\xa9\xff'] = np.array([1.0, np.inf, -np.inf, np.nan])
+    h["sk"] = np.array([b'a"b', b"\xff\x01", b"a\\", b"\xc3\xa9"])
+r = run("cohort-groupby", ["--keys", d("sk"), "--values", f + ':/q"u\\ote\t\xe9\udcff'.encode("utf-8", "surrogateescape").decode(
+    "utf-8", "surrogateescape"), "--agg", "max,sum", "--format", "json"], np_=2)
+expect_exit(r, 0, "cohort-groupby", "JSON with awkward names")
+if r.rc == 0:
+    j = loads(r.out)
+    rows = j["rows"]
+    name = 'q"u\\ote\t\u00e9\u00ff'  # the UTF-8 e-acute kept, the byte 0xff as U+00FF
+    check(j["groups"] == 4 and all(list(x) == ["sk", "size", name + "_sum", name + "_max"] for x in rows),
+          "JSON names: %r" % rows)
+    check(sorted(x["sk"] for x in rows) == sorted(['a"b', "\u00ff\x01", "a\\", "\u00e9"]), "JSON string keys: %r" % rows)
+    vals = {x["sk"]: x[name + "_max"] for x in rows}
+    check(vals['a"b'] == 1 and vals["\u00ff\x01"] == np.inf and vals["a\\"] == -np.inf and np.isnan(vals["\u00e9"]),
+          "NaN, inf, -inf apart in JSON: %r" % vals)
 
 # Bad inputs: one error line, the same exit code everywhere, no output.
 np_ = NPS[-1]
