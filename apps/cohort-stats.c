@@ -10,7 +10,7 @@
 #include <string.h>
 
 enum { OPT_COV = CLI_OPT_FIRST_FREE, OPT_CORR, OPT_REGRESS, OPT_RIDGE, OPT_TSQR, OPT_PCA, OPT_PCA_CORR, OPT_DDOF,
-       OPT_WEIGHTS };
+       OPT_WEIGHTS, OPT_REPRODUCIBLE };
 
 #define MAX_INPUTS 256
 
@@ -25,6 +25,7 @@ static const cli_option options[] = {
     {"pca-corr", OPT_PCA_CORR, NULL, "PCA of the correlation matrix instead"},
     {"ddof", OPT_DDOF, "D", "delta degrees of freedom of var, std and cov (default 1)"},
     {"weights", OPT_WEIGHTS, "FILE:/W", "a frequency weight per row (a precision weight in the regression)"},
+    {"reproducible", OPT_REPRODUCIBLE, NULL, "every result the same bits for any number of ranks (exact sums, two passes; slower)"},
     {"output", 'o', "FILE:/GROUP", "write the results as datasets into an HDF5 group"},
     {"format", CLI_OPT_FORMAT, "FMT", "text (default) or json"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
@@ -38,7 +39,7 @@ typedef struct job {
     const char *target_name;
     bool cov, corr, weighted;
     double ddof, ridge;
-    int pca_k, pca_corr, tsqr;
+    int pca_k, pca_corr, tsqr, reproducible;
     cohort_stats *stats;
     cohort_column_stats *cols;
     double *covm, *corrm;
@@ -281,7 +282,8 @@ int main(int argc, char **argv)
                         "definitions, NaN skipped), and with --cov/--corr/--pca the matrices over the rows with no\n"
                         "NaN, in one pass of mergeable, numerically stable states over all ranks.  --regress fits\n"
                         "Y on the columns with an intercept (a second pass); rank-deficient designs get the\n"
-                        "minimum-norm solution and a warning.",
+                        "minimum-norm solution and a warning.  --reproducible: every result the same bits for any\n"
+                        "number of ranks, from exact sums in two passes.",
              .options = options};
     int code = cli_start(&c, &argc, &argv);
     if (code != CLI_EXIT_OK)
@@ -317,6 +319,7 @@ int main(int argc, char **argv)
                 ok = (cli_usage(&c, "--ddof: a finite value >= 0 expected"), false);
             break;
         case OPT_WEIGHTS: weights = v; j.weighted = true; break;
+        case OPT_REPRODUCIBLE: j.reproducible = 1; break;
         }
         if (!ok)
             return cli_finish(&c, CLI_EXIT_USAGE);
@@ -333,6 +336,8 @@ int main(int argc, char **argv)
         return cli_finish(&c, cli_usage(&c, "--pca-corr goes with --pca K"));
     if ((j.ridge > 0 || j.tsqr) && !target)
         return cli_finish(&c, cli_usage(&c, "--ridge and --tsqr go with --regress"));
+    if (j.tsqr && j.reproducible)
+        return cli_finish(&c, cli_usage(&c, "--reproducible solves the normal equations: not with --tsqr"));
     char file[4096] = "", group[4096] = "";
     if (output && !cli_output_ref(&c, output, file, group, sizeof file))
         return cli_finish(&c, CLI_EXIT_USAGE);
@@ -373,7 +378,8 @@ int main(int argc, char **argv)
         memcpy(pass, ins, (size_t)nin * sizeof *pass);
         if (weights)
             pass[nin] = ins[nall - 1];
-        int flags = (weights ? COHORT_STATS_WEIGHTED : 0) | (j.cov || j.corr || j.pca_k ? COHORT_STATS_MATRIX : 0);
+        int flags = (weights ? COHORT_STATS_WEIGHTED : 0) | (j.cov || j.corr || j.pca_k ? COHORT_STATS_MATRIX : 0) |
+                    (j.reproducible ? COHORT_STATS_REPRODUCIBLE : 0);
         st = cohort_stream_open_inputs(c.ctx, pass, nin + (weights ? 1 : 0), 0, &stream);
         if (st == COHORT_OK) {
             cohort_stream_source(stream, &src);
@@ -399,7 +405,8 @@ int main(int argc, char **argv)
     /* Pass 2: the regression over the inputs, the target [and the weights]. */
     if (code == CLI_EXIT_OK && target) {
         st = cohort_stream_open_inputs(c.ctx, ins, nall, 0, &stream);
-        cohort_regress_options ro = {j.tsqr ? COHORT_REGRESS_TSQR : COHORT_REGRESS_CHOLESKY, j.ridge, weights != NULL};
+        cohort_regress_options ro = {j.tsqr ? COHORT_REGRESS_TSQR : COHORT_REGRESS_CHOLESKY, j.ridge, weights != NULL,
+                                     j.reproducible};
         if (st == COHORT_OK) {
             cohort_stream_source(stream, &src);
             st = cohort_regress(c.ctx, &src, &ro, &j.reg);

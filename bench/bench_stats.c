@@ -30,7 +30,7 @@ static double best_of(cohort_ctx *ctx, int repeats, int what, cohort_source *src
             st = cohort_stats_compute(ctx, src, flags[what], &s);
             cohort_stats_destroy(&s);
         } else {
-            cohort_regress_options o = {what == 3 ? COHORT_REGRESS_CHOLESKY : COHORT_REGRESS_TSQR, 0, 0};
+            cohort_regress_options o = {.method = what == 3 ? COHORT_REGRESS_CHOLESKY : COHORT_REGRESS_TSQR};
             cohort_regression *r = NULL;
             st = cohort_regress(ctx, src, &o, &r);
             cohort_regression_destroy(&r);

@@ -655,7 +655,9 @@ int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_
 enum {
     COHORT_STATS_WEIGHTED = 1, /**< the source's last column is a weight per row (>= 0; NaN skips the row) */
     COHORT_STATS_MATRIX = 2,   /**< also the co-moment matrix, for covariance, correlation and PCA */
-    COHORT_STATS_NO_MOMENTS = 4/**< with COHORT_STATS_MATRIX: the matrix alone (cohort_stats_column then fails) */
+    COHORT_STATS_NO_MOMENTS = 4,/**< with COHORT_STATS_MATRIX: the matrix alone (cohort_stats_column then fails) */
+    COHORT_STATS_REPRODUCIBLE = 8 /**< every result the same bits for any number of ranks and any partition:
+                                       exact sums in two passes (see cohort_stats_compute) */
 };
 
 /** The one-pass statistics of some columns, owned by the library, the same on every rank. */
@@ -676,6 +678,17 @@ typedef struct cohort_stats cohort_stats;
  * gets the result.  Results agree for any number of ranks and any
  * partition of the rows to within rounding (about 1e-15 relative for
  * well-conditioned data).
+ *
+ * With COHORT_STATS_REPRODUCIBLE every result is the same bits for any
+ * number of ranks and any partition of the rows: two passes, the first
+ * for the exact sums Σ w and Σ w x (the means, rounded once), the second
+ * for the exact sums of w (x − mean)^k and w (xᵢ − meanᵢ)(xⱼ − meanⱼ) (each
+ * deviation rounded once, products of two doubles exact), the sums merged
+ * digit by digit and rounded once; within a few ulps of the exact moments.
+ * It costs an exact product and a fixed-point addition per value and per
+ * matrix entry per row, far more than the default (bench/report measures
+ * it), and 1 KiB per column moment and per matrix entry: 4 KiB × d plus
+ * 0.5 KiB × d² more per rank.
  *
  * Collective; the flags and the source's column count equal on every
  * rank.  COHORT_ERR_VALUE for a negative or infinite weight, COHORT_ERR_TYPE
@@ -764,6 +777,8 @@ typedef struct cohort_regress_options {
     double ridge;  /**< L2 penalty λ >= 0 on the coefficients (not the intercept): minimises
                         Σ w (y − b − Xβ)² + λ |β|², as scikit-learn's Ridge(alpha=λ) */
     int weighted;  /**< the source's last column is a weight per row (weighted least squares) */
+    int reproducible; /**< the same bits for any number of ranks: the normal equations from the exact co-moments
+                           of COHORT_STATS_REPRODUCIBLE (Cholesky only: COHORT_ERR_ARG with TSQR) */
 } cohort_regress_options;
 
 /** A fitted linear model y ≈ intercept + X coef, the same on every rank. */

@@ -59,4 +59,5 @@ lib_libcohort_la_SOURCES += \
 	lib/ops/regress.c \
 	lib/ops/select.c \
 	lib/ops/sort.c \
-	lib/ops/stats.c
+	lib/ops/stats.c \
+	lib/ops/stats_exact.c

@@ -103,7 +103,7 @@ static void reference(int j, bool weighted, cohort_column_stats *out)
     out->kurtosis = (double)(n * (n + 1) * (n - 1) * m4 / ((n - 2) * (n - 3) * m2 * m2) - 3 * (n - 1) * (n - 1) / ((n - 2) * (n - 3)));
 }
 
-static void check_moments(bool weighted, int64_t block)
+static void check_moments(bool weighted, int64_t block, int flags)
 {
     data d;
     make(&d);
@@ -113,7 +113,7 @@ static void check_moments(bool weighted, int64_t block)
     t_blocks sb;
     cohort_source src = t_blocks_source(&sb, cols, weighted ? NC + 1 : NC, block, MPI_COMM_WORLD);
     cohort_stats *s = NULL;
-    int st = cohort_stats_compute(T_ctx, &src, weighted ? COHORT_STATS_WEIGHTED : 0, &s);
+    int st = cohort_stats_compute(T_ctx, &src, (weighted ? COHORT_STATS_WEIGHTED : 0) | flags, &s);
     CU_ASSERT_EQUAL_FATAL(st, COHORT_OK);
     CU_ASSERT_EQUAL(cohort_stats_rows(s), d.N);
     for (int j = 0; j < NC; j++) {
@@ -134,9 +134,14 @@ static void check_moments(bool weighted, int64_t block)
     release(&d);
 }
 
-static void test_moments(void) { check_moments(false, 1 << 20); }
-static void test_moments_small_blocks(void) { check_moments(false, 37); }
-static void test_moments_weighted(void) { check_moments(true, 101); }
+static void test_moments(void) { check_moments(false, 1 << 20, 0); }
+static void test_moments_small_blocks(void) { check_moments(false, 37, 0); }
+static void test_moments_weighted(void) { check_moments(true, 101, 0); }
+static void test_moments_reproducible(void)
+{
+    check_moments(false, 37, COHORT_STATS_REPRODUCIBLE);
+    check_moments(true, 101, COHORT_STATS_REPRODUCIBLE);
+}
 
 /* Tiny and degenerate columns: pandas' NaN and 0 conventions. */
 static void test_moments_degenerate(void)
@@ -166,7 +171,7 @@ static void test_moments_degenerate(void)
 }
 
 /* Covariance over complete rows against a long double two-pass reference. */
-static void test_covariance(void)
+static void check_covariance(int flags)
 {
     data d;
     make(&d);
@@ -176,7 +181,7 @@ static void test_covariance(void)
     t_blocks sb;
     cohort_source src = t_blocks_source(&sb, cols, NC, 64, MPI_COMM_WORLD);
     cohort_stats *s = NULL;
-    CU_ASSERT_EQUAL_FATAL(cohort_stats_compute(T_ctx, &src, COHORT_STATS_MATRIX, &s), COHORT_OK);
+    CU_ASSERT_EQUAL_FATAL(cohort_stats_compute(T_ctx, &src, COHORT_STATS_MATRIX | flags, &s), COHORT_OK);
     long double mean[NC] = {0}, C[NC][NC] = {{0}};
     int64_t rows = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -229,6 +234,89 @@ static void test_covariance(void)
     release(&d);
 }
 
+static void test_covariance(void) { check_covariance(0); }
+static void test_covariance_reproducible(void) { check_covariance(COHORT_STATS_REPRODUCIBLE); }
+
+/* The reproducible mode: moments, covariance, correlation, PCA and the
+ * regression the same bits as one rank's over the whole data, weighted or
+ * not, from blocks of any size. */
+static void test_reproducible_bits(void)
+{
+    data d, whole;
+    make(&d);
+    whole.n = d.N;
+    for (int j = 0; j <= NC; j++) {
+        whole.x[j] = malloc((size_t)d.N * 8 + 8);
+        for (int64_t g = 0; g < d.N; g++)
+            whole.x[j][g] = value(j, g);
+    }
+    cohort_ctx *self;
+    cohort_ctx_create(MPI_COMM_SELF, &self);
+    int bad = 0;
+    for (int weighted = 0; weighted < 2; weighted++) {
+        cohort_column cols[NC + 1], wcols[NC + 1];
+        for (int j = 0; j <= NC; j++)
+            cols[j] = cohort_column_make(NULL, COHORT_DOUBLE, d.n, d.x[j]),
+            wcols[j] = cohort_column_make(NULL, COHORT_DOUBLE, d.N, whole.x[j]);
+        int flags = COHORT_STATS_MATRIX | COHORT_STATS_REPRODUCIBLE | (weighted ? COHORT_STATS_WEIGHTED : 0);
+        int nc = NC + weighted;
+        t_blocks sb;
+        cohort_source src = t_blocks_source(&sb, cols, nc, 29, MPI_COMM_WORLD);
+        cohort_columns_source cs;
+        cohort_source one;
+        cohort_source_columns(&one, &cs, wcols, nc);
+        cohort_stats *s = NULL, *r = NULL;
+        CU_ASSERT_EQUAL_FATAL(cohort_stats_compute(T_ctx, &src, flags, &s), COHORT_OK);
+        CU_ASSERT_EQUAL_FATAL(cohort_stats_compute(self, &one, flags, &r), COHORT_OK);
+        for (int j = 0; j < NC; j++) {
+            cohort_column_stats a, b;
+            cohort_stats_column(s, j, 1, &a), cohort_stats_column(r, j, 1, &b);
+            bad += memcmp(&a, &b, sizeof a) != 0;
+        }
+        double c1[NC * NC], c2[NC * NC];
+        cohort_stats_covariance(s, 1, c1), cohort_stats_covariance(r, 1, c2);
+        bad += memcmp(c1, c2, sizeof c1) != 0;
+        cohort_stats_correlation(s, c1), cohort_stats_correlation(r, c2);
+        bad += memcmp(c1, c2, sizeof c1) != 0;
+        cohort_pca *p = NULL, *q = NULL;
+        CU_ASSERT_EQUAL(cohort_pca_compute(T_ctx, s, 3, 0, 1, &p), COHORT_OK);
+        CU_ASSERT_EQUAL(cohort_pca_compute(self, r, 3, 0, 1, &q), COHORT_OK);
+        if (p && q)
+            bad += memcmp(p->components, q->components, 3 * NC * sizeof(double)) != 0 ||
+                   memcmp(p->explained_variance, q->explained_variance, 3 * sizeof(double)) != 0;
+        cohort_pca_destroy(&p), cohort_pca_destroy(&q);
+        /* Regression of column 3 on columns 0-2 (the source's first 4 columns, then the weight). */
+        cohort_column rc[5] = {cols[0], cols[1], cols[2], cols[3], cols[NC]}, wr[5] = {wcols[0], wcols[1], wcols[2],
+                                                                                      wcols[3], wcols[NC]};
+        cohort_regress_options ro = {.weighted = weighted, .reproducible = 1, .ridge = weighted ? 0.5 : 0};
+        src = t_blocks_source(&sb, rc, 4 + weighted, 53, MPI_COMM_WORLD);
+        cohort_source_columns(&one, &cs, wr, 4 + weighted);
+        cohort_regression *g1 = NULL, *g2 = NULL;
+        CU_ASSERT_EQUAL(cohort_regress(T_ctx, &src, &ro, &g1), COHORT_OK);
+        CU_ASSERT_EQUAL(cohort_regress(self, &one, &ro, &g2), COHORT_OK);
+        if (g1 && g2)
+            bad += memcmp(g1->coef, g2->coef, 3 * sizeof(double)) != 0 || memcmp(&g1->intercept, &g2->intercept, 8) != 0 ||
+                   memcmp(g1->std_error, g2->std_error, 3 * sizeof(double)) != 0 || memcmp(&g1->r2, &g2->r2, 8) != 0;
+        cohort_regression_destroy(&g1), cohort_regression_destroy(&g2);
+        cohort_stats_destroy(&s), cohort_stats_destroy(&r);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* TSQR has no reproducible mode. */
+    cohort_column cols[4];
+    for (int j = 0; j < 4; j++)
+        cols[j] = cohort_column_make(NULL, COHORT_DOUBLE, d.n, d.x[j]);
+    cohort_columns_source cs;
+    cohort_source src;
+    cohort_source_columns(&src, &cs, cols, 4);
+    cohort_regress_options ro = {.method = COHORT_REGRESS_TSQR, .reproducible = 1};
+    cohort_regression *g = NULL;
+    CU_ASSERT_EQUAL(cohort_regress(T_ctx, &src, &ro, &g), COHORT_ERR_ARG);
+    cohort_ctx_destroy(&self);
+    for (int j = 0; j <= NC; j++)
+        free(whole.x[j]);
+    release(&d);
+}
+
 /* y = 3 + 2 x0 − x3 exactly (x0 with NaN rows dropped): every method and
  * ridge 0 finds it; with a duplicated column the rank is short and the
  * minimum-norm solution splits the coefficient. */
@@ -240,7 +328,7 @@ static void test_regression(void)
     for (int64_t i = 0; i < d.n; i++)
         y[i] = 3 + 2 * d.x[0][i] - d.x[3][i], dup[i] = d.x[0][i];
     for (int method = 0; method < 2; method++) {
-        cohort_regress_options o = {method ? COHORT_REGRESS_TSQR : COHORT_REGRESS_CHOLESKY, 0, 0};
+        cohort_regress_options o = {.method = method ? COHORT_REGRESS_TSQR : COHORT_REGRESS_CHOLESKY};
         cohort_column cols[4] = {cohort_column_make(NULL, COHORT_DOUBLE, d.n, d.x[0]),
                                  cohort_column_make(NULL, COHORT_DOUBLE, d.n, d.x[3]),
                                  cohort_column_make(NULL, COHORT_DOUBLE, d.n, y),
@@ -317,7 +405,7 @@ static void test_errors(void)
     cohort_stats_destroy(&s);
     CU_ASSERT_EQUAL(cohort_stats_compute(T_ctx, &src, COHORT_STATS_NO_MOMENTS, &s), COHORT_ERR_ARG);
     cohort_regression *r = NULL;
-    cohort_regress_options o = {COHORT_REGRESS_CHOLESKY, T_rank == 0 ? -1 : 0, 0};
+    cohort_regress_options o = {.method = COHORT_REGRESS_CHOLESKY, .ridge = T_rank == 0 ? -1 : 0};
     cohort_source_columns(&src, &cs, cols, 2);
     CU_ASSERT_EQUAL(cohort_regress(T_ctx, &src, &o, &r), COHORT_ERR_ARG);
     /* A memory budget too small for the state fails everywhere, cleanly. */
@@ -333,8 +421,11 @@ int main(int argc, char **argv)
         {"moments against exact references", test_moments},
         {"moments from small blocks", test_moments_small_blocks},
         {"weighted moments (frequency weights)", test_moments_weighted},
+        {"reproducible moments against exact references", test_moments_reproducible},
         {"moments of tiny, constant and all-NaN columns", test_moments_degenerate},
         {"covariance, correlation and PCA", test_covariance},
+        {"reproducible covariance, correlation and PCA", test_covariance_reproducible},
+        {"reproducible: every result the same bits as one rank's", test_reproducible_bits},
         {"regression: exact fits, rank deficiency, weights, ridge", test_regression},
         {"errors fail on every rank", test_errors},
         {NULL, NULL},

@@ -8,6 +8,7 @@ duplicated columns, ridge, weights, an ill-conditioned design), PCA of a
 known covariance, HDF5 output, the same numbers at every rank count, ranks
 without rows, and bad inputs."""
 import os
+from fractions import Fraction
 
 import h5py
 import numpy as np
@@ -227,6 +228,28 @@ for np_, out in results.items():
     for a, b in zip(out["columns"], base["columns"]):
         for k in ("sum", "mean", "var", "skew", "kurtosis", "min", "max"):
             check(close(a[k], num([b[k]]), 1e-12, 1e-15), "%s of %s at %d ranks" % (k, a["name"], np_))
+
+# --reproducible: every byte of the output the same at every rank count, weighted or not; the moments within a few
+# ulps of exact rational arithmetic (fractions) on the column at 1e9 + noise, where numpy's two-pass var is off.
+outs = {}
+for extra in ([], ["--weights", d("w")]):
+    for np_ in NPS:
+        r = run("cohort-stats", ["--input", d("X"), "--cov", "--corr", "--pca", "2", "--regress", d("y"), "--reproducible",
+                                 "--format", "json"] + extra, np_=np_)
+        expect_exit(r, 0, "cohort-stats", "--reproducible at %d ranks" % np_)
+        outs.setdefault(len(extra), set()).add(r.out)
+        if np_ == NPS[0] and not extra and r.rc == 0:
+            col = loads(r.out)["columns"][1]
+            v = [Fraction(x) for x in X[:, 1]]
+            m = sum(v) / len(v)
+            exact = float(sum((x - m) ** 2 for x in v) / (len(v) - 1))
+            check(abs(col["var"] - exact) <= 4 * np.spacing(exact), "reproducible var %r, exact %r, numpy %r" %
+                  (col["var"], exact, np.var(X[:, 1], ddof=1)))
+            check(col["mean"] == float(m), "reproducible mean %r, exact %r" % (col["mean"], float(m)))
+for k, v in outs.items():
+    check(len(v) == 1, "--reproducible output differs between rank counts (%s)" % ("weighted" if k else "unweighted"))
+_, r = stats(["--input", d("X"), "--regress", d("y"), "--tsqr", "--reproducible"], NPS[-1], 1)
+expect_exit(r, 1, "cohort-stats", "--tsqr with --reproducible", ["--tsqr"])
 
 # HDF5 output: the same results as datasets and attributes.
 o = os.path.join(tmp, "s.h5")

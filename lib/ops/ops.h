@@ -76,6 +76,13 @@ int cohort__group_order(cohort_ctx *ctx, cohort_source *src, const agg_layout *L
                         int j, const unsigned char *groups, int64_t ngroups, cohort_group_order *out);
 void cohort__group_order_free(cohort_ctx *ctx, cohort_group_order *g);
 
+/* stats_exact.c: the reproducible statistics of the source's first @d
+ * columns (then the weights): *@rows, the moments (d of them, when
+ * @moments), the co-moment state (comoments.c's layout, when @matrix).
+ * Collective. */
+int cohort__stats_exact(cohort_ctx *ctx, cohort_source *src, int d, bool weighted, bool moments, bool matrix,
+                        int64_t *rows, cohort_moments *mom, double *cm);
+
 /* The co-moment state of statistics computed with COHORT_STATS_MATRIX. */
 const double *cohort__stats_comoments(const cohort_stats *s);
 

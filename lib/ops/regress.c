@@ -355,15 +355,19 @@ int cohort_regress(cohort_ctx *ctx, cohort_source *src, const cohort_regress_opt
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_regress: the ridge penalty must be finite and >= 0");
     else if (o.method != COHORT_REGRESS_CHOLESKY && o.method != COHORT_REGRESS_TSQR)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_regress: unknown method %d", (int)o.method);
+    else if (o.reproducible && o.method == COHORT_REGRESS_TSQR)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_regress: the reproducible mode solves the normal equations "
+                                              "(Cholesky), not by TSQR");
     int64_t ridge_bits;
     memcpy(&ridge_bits, &o.ridge, 8);
-    int64_t same[4] = {p, o.method, o.weighted != 0, ridge_bits};
-    st = cohort__agree_equal(ctx, st, same, 4, "cohort_regress: the columns or options");
+    int64_t same[5] = {p, o.method, o.weighted != 0, ridge_bits, o.reproducible != 0};
+    st = cohort__agree_equal(ctx, st, same, 5, "cohort_regress: the columns or options");
     if (st != COHORT_OK)
         return st;
 
     /* Pass 1: the co-moments of [X y] over the complete rows (for TSQR, their means). */
-    int flags = COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS | (o.weighted ? COHORT_STATS_WEIGHTED : 0);
+    int flags = COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS | (o.weighted ? COHORT_STATS_WEIGHTED : 0) |
+                (o.reproducible ? COHORT_STATS_REPRODUCIBLE : 0);
     cohort_stats *s = NULL;
     st = cohort_stats_compute(ctx, src, flags, &s);
     if (st != COHORT_OK)

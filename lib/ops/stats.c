@@ -56,6 +56,26 @@ static int merge_states(void *arg, double *left, const double *right)
     return COHORT_OK;
 }
 
+/* The reproducible mode: stats_exact.c's two passes of exact sums. */
+static int reproducible(cohort_ctx *ctx, cohort_source *src, int flags, int d, cohort_stats **out)
+{
+    bool moments = !(flags & COHORT_STATS_NO_MOMENTS), matrix = flags & COHORT_STATS_MATRIX;
+    int st = COHORT_OK;
+    cohort_stats *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->cols = calloc((size_t)d, sizeof *s->cols)) == NULL ||
+        (matrix && (s->cm = calloc((size_t)cohort__comoments_size(d), sizeof *s->cm)) == NULL))
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = cohort__stats_exact(ctx, src, d, flags & COHORT_STATS_WEIGHTED, moments, matrix, &s->rows, s->cols, s->cm);
+    if (st == COHORT_OK)
+        s->d = d, s->matrix = matrix, s->moments = moments;
+    else
+        cohort_stats_destroy(&s);
+    *out = s;
+    return st;
+}
+
 int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_stats **out)
 {
     cohort__clear_error(ctx);
@@ -65,7 +85,8 @@ int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_
     if (out)
         *out = NULL;
     bool moments = !(flags & COHORT_STATS_NO_MOMENTS);
-    if (!src || !out || (flags & ~(COHORT_STATS_WEIGHTED | COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS)) ||
+    if (!src || !out ||
+        (flags & ~(COHORT_STATS_WEIGHTED | COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS | COHORT_STATS_REPRODUCIBLE)) ||
         (!moments && !(flags & COHORT_STATS_MATRIX)))
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_stats_compute: invalid flags");
     else if (d < 1)
@@ -74,6 +95,8 @@ int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_
     st = cohort__agree_equal(ctx, st, same, 2, "cohort_stats_compute: the flags or the source's columns");
     if (st != COHORT_OK)
         return st;
+    if (flags & COHORT_STATS_REPRODUCIBLE)
+        return reproducible(ctx, src, flags, d, out);
 
     layout L = {d, moments, (flags & COHORT_STATS_MATRIX) != 0};
     int64_t n = state_size(&L), SB = cohort__sub_block_rows(d);
