@@ -337,6 +337,54 @@ void cli_print_number(FILE *f, double v, bool single, cli_format fmt)
 
 void cli_print_double(FILE *f, double v, cli_format fmt) { cli_print_number(f, v, false, fmt); }
 
+/* @n bytes of @s as one CSV field: quoted (quotes doubled) when it holds a
+ * separator, a quote or a line break (RFC 4180). */
+void cli_csv_field(FILE *t, const char *s, size_t n)
+{
+    bool quote = false;
+    for (size_t k = 0; k < n; k++) /* not strcspn: no NUL after a full-width string */
+        quote |= s[k] == ',' || s[k] == '"' || s[k] == '\n' || s[k] == '\r';
+    if (quote)
+        putc('"', t);
+    for (size_t k = 0; k < n; k++) {
+        if (quote && s[k] == '"')
+            putc('"', t);
+        putc(s[k], t);
+    }
+    if (quote)
+        putc('"', t);
+}
+
+void cli_print_cell(FILE *t, const cohort_column *c, int64_t i, cli_format f)
+{
+    const void *p = (const char *)c->data + (size_t)i * c->width;
+    switch (c->type) {
+    case COHORT_INT8: fprintf(t, "%d", *(const int8_t *)p); break;
+    case COHORT_INT16: fprintf(t, "%d", *(const int16_t *)p); break;
+    case COHORT_INT32: fprintf(t, "%d", *(const int32_t *)p); break;
+    case COHORT_INT64: fprintf(t, "%lld", (long long)*(const int64_t *)p); break;
+    case COHORT_UINT8: fprintf(t, "%u", *(const uint8_t *)p); break;
+    case COHORT_UINT16: fprintf(t, "%u", *(const uint16_t *)p); break;
+    case COHORT_UINT32: fprintf(t, "%u", *(const uint32_t *)p); break;
+    case COHORT_UINT64: fprintf(t, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case COHORT_FLOAT: cli_print_number(t, *(const float *)p, true, f); break;
+    case COHORT_DOUBLE: cli_print_number(t, *(const double *)p, false, f); break;
+    default: { /* a string, NUL-padded */
+        const char *s = p;
+        size_t n = strnlen(s, c->width);
+        if (f == CLI_FORMAT_JSON) {
+            json_string(t, s, n);
+            break;
+        }
+        if (f == CLI_FORMAT_CSV)
+            cli_csv_field(t, s, n);
+        else
+            fwrite(s, 1, n, t);
+    }
+    }
+}
+
+
 int cli_open_inputs(cli *c, const char *const *refs, int n, cohort_input **ins, char *text, size_t size)
 {
     int st = COHORT_OK;

@@ -118,5 +118,11 @@ void cli_close_inputs(cohort_input **ins, int n);
  * nan, inf, -inf (what pandas.read_csv and numpy read back); text 7 digits. */
 void cli_print_number(FILE *f, double v, bool single, cli_format fmt);
 void cli_print_double(FILE *f, double v, cli_format fmt);
+/* Element @i of column @c in its own type (integers exact), as above; a
+ * string as a JSON string, a CSV field (cli_csv_field), or as it is. */
+void cli_print_cell(FILE *f, const cohort_column *c, int64_t i, cli_format fmt);
+/* @n bytes of @s as one CSV field: quoted (quotes doubled) when it holds a
+ * separator, a quote or a line break (RFC 4180). */
+void cli_csv_field(FILE *f, const char *s, size_t n);
 
 #endif

@@ -31,54 +31,6 @@ static const cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-/* @n bytes of @s as one CSV field: quoted (quotes doubled) when it holds a
- * separator, a quote or a line break (RFC 4180). */
-static void csv_field(FILE *t, const char *s, size_t n)
-{
-    bool quote = false;
-    for (size_t k = 0; k < n; k++) /* not strcspn: no NUL after a full-width string */
-        quote |= s[k] == ',' || s[k] == '"' || s[k] == '\n' || s[k] == '\r';
-    if (quote)
-        putc('"', t);
-    for (size_t k = 0; k < n; k++) {
-        if (quote && s[k] == '"')
-            putc('"', t);
-        putc(s[k], t);
-    }
-    if (quote)
-        putc('"', t);
-}
-
-/* One cell: column c at row i. */
-static void print_cell(FILE *t, const cohort_column *c, int64_t i, cli_format f)
-{
-    const void *p = (const char *)c->data + (size_t)i * c->width;
-    switch (c->type) {
-    case COHORT_INT8: fprintf(t, "%d", *(const int8_t *)p); break;
-    case COHORT_INT16: fprintf(t, "%d", *(const int16_t *)p); break;
-    case COHORT_INT32: fprintf(t, "%d", *(const int32_t *)p); break;
-    case COHORT_INT64: fprintf(t, "%lld", (long long)*(const int64_t *)p); break;
-    case COHORT_UINT8: fprintf(t, "%u", *(const uint8_t *)p); break;
-    case COHORT_UINT16: fprintf(t, "%u", *(const uint16_t *)p); break;
-    case COHORT_UINT32: fprintf(t, "%u", *(const uint32_t *)p); break;
-    case COHORT_UINT64: fprintf(t, "%llu", (unsigned long long)*(const uint64_t *)p); break;
-    case COHORT_FLOAT: cli_print_number(t, *(const float *)p, true, f); break;
-    case COHORT_DOUBLE: cli_print_number(t, *(const double *)p, false, f); break;
-    default: { /* a string, NUL-padded */
-        const char *s = p;
-        size_t n = strnlen(s, c->width);
-        if (f == CLI_FORMAT_JSON) {
-            json_string(t, s, n);
-            break;
-        }
-        if (f == CLI_FORMAT_CSV)
-            csv_field(t, s, n);
-        else
-            fwrite(s, 1, n, t);
-    }
-    }
-}
-
 /* The width of a column in the text table. */
 static int text_width(const cohort_column *c)
 {
@@ -108,13 +60,13 @@ static void format_rows(FILE *t, const cohort_table *tab, int64_t from, int64_t 
                 size_t len = 0;
                 FILE *m = open_memstream(&cell, &len);
                 if (m) {
-                    print_cell(m, &c, i, f);
+                    cli_print_cell(m, &c, i, f);
                     fclose(m);
                 }
                 fprintf(t, "%*s", text_width(&c) + (j ? 1 : 0), cell ? cell : "");
                 free(cell);
             } else {
-                print_cell(t, &c, i, f);
+                cli_print_cell(t, &c, i, f);
             }
         }
         fputs(f == CLI_FORMAT_JSON ? "}" : "\n", t);
@@ -136,7 +88,7 @@ static int print_result(cli *c, const cohort_table *tab, int64_t groups)
         for (int j = 0; c->format != CLI_FORMAT_JSON && j < nc; j++) {
             const char *name = cohort_table_column(tab, j).name;
             if (c->format == CLI_FORMAT_CSV)
-                fputs(j ? "," : "", stdout), csv_field(stdout, name, strlen(name));
+                fputs(j ? "," : "", stdout), cli_csv_field(stdout, name, strlen(name));
             else {
                 cohort_column col = cohort_table_column(tab, j);
                 printf("%*s", text_width(&col) + (j ? 1 : 0), name);

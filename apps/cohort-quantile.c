@@ -12,7 +12,9 @@ enum { OPT_Q = CLI_OPT_FIRST_FREE, OPT_METHOD, OPT_APPROX };
 static const cli_option options[] = {
     {"input", 'i', "FILE:/PATH", "the values: a 1-D dataset or a compound member (required)"},
     {"q", OPT_Q, "Q1,Q2,...", "probabilities in [0, 1] (default 0.5)"},
-    {"method", OPT_METHOD, "METHOD", "linear (default), lower, higher, nearest or midpoint, as numpy.quantile"},
+    {"method", OPT_METHOD, "METHOD", "numpy.quantile's: linear (default), lower, higher, nearest, midpoint, inverted_cdf, "
+                                     "averaged_inverted_cdf, closest_observation, interpolated_inverted_cdf, hazen, weibull, "
+                                     "median_unbiased or normal_unbiased"},
     {"approx", OPT_APPROX, "EPS", "one pass with a sketch: each value's rank within EPS x count of the exact (lower) one"},
     {"format", CLI_OPT_FORMAT, "FMT", "text (default), csv or json"},
     {NULL, 0, NULL, NULL},
@@ -22,9 +24,11 @@ int main(int argc, char **argv)
 {
     cli c = {.prog = "cohort-quantile",
              .usage = "--input FILE:/PATH [--q Q1,Q2,...] [--method METHOD] [--format text|csv|json]",
-             .summary = "Exact quantiles of a column, NaN excluded and counted (numpy.nanquantile), by distributed\n"
-                        "selection over all ranks: a few passes over the data, no sort, bounded memory.  With\n"
-                        "--approx, one pass and a mergeable sketch with a guaranteed rank-error bound.",
+             .summary = "Exact quantiles of a column, NaN excluded and counted (numpy.nanquantile, any of its 13\n"
+                        "methods), by distributed selection over all ranks: a few passes over the data, no sort,\n"
+                        "bounded memory.  Methods that return an element give it in the column's own type (64-bit\n"
+                        "integers exact).  With --approx, one pass and a mergeable sketch with a guaranteed\n"
+                        "rank-error bound.",
              .options = options};
     int code = cli_start(&c, &argc, &argv);
     if (code != CLI_EXIT_OK)
@@ -43,7 +47,7 @@ int main(int argc, char **argv)
         else if (key == OPT_APPROX)
             ok = cli_double(&c, "--approx", v, &eps) && ((eps > 0 && eps < 1) || (cli_usage(&c, "--approx %s: use 0 < EPS < 1", v), false));
         else if (key == OPT_METHOD && cohort_quantile_method_parse(v, &method) != COHORT_OK)
-            ok = (cli_usage(&c, "--method %s: use linear, lower, higher, nearest or midpoint", v), false);
+            ok = (cli_usage(&c, "--method %s: not one of numpy.quantile's methods (see --help)", v), false);
         if (!ok)
             return cli_finish(&c, CLI_EXIT_USAGE);
     }
@@ -64,6 +68,9 @@ int main(int argc, char **argv)
     cohort_input *in = NULL;
     cohort_stream *s = NULL;
     double *values = malloc((size_t)m * sizeof *values);
+    uint64_t *elements = malloc((size_t)m * sizeof *elements); /* room for m of any type */
+    bool element = eps == 0 && cohort_quantile_method_is_element(method);
+    cohort_column out = {NULL, COHORT_DOUBLE, 8, m, values};
     int64_t count = 0, nan = 0;
     int st = cohort_input_open(c.ctx, input, &in);
     if (st == COHORT_OK && cohort_input_ncols(in) != 1) {
@@ -76,8 +83,13 @@ int main(int argc, char **argv)
     if (st == COHORT_OK && code == CLI_EXIT_OK) {
         cohort_source src;
         cohort_stream_source(s, &src);
-        st = eps > 0 ? cohort_quantiles_approx(c.ctx, &src, q, m, eps, values, &count, &nan)
-                     : cohort_quantiles(c.ctx, &src, q, m, method, values, &count, &nan);
+        if (eps > 0)
+            st = cohort_quantiles_approx(c.ctx, &src, q, m, eps, values, &count, &nan);
+        else if (element) /* the elements themselves, in the column's type */
+            st = cohort_quantile_elements(c.ctx, &src, q, m, method, elements, &count, &nan),
+            out = (cohort_column){NULL, cohort_input_type(in), cohort_input_width(in), m, elements};
+        else
+            st = cohort_quantiles(c.ctx, &src, q, m, method, values, &count, &nan);
     }
     if (code == CLI_EXIT_OK)
         code = cli_fail(&c, st, false);
@@ -85,21 +97,23 @@ int main(int argc, char **argv)
         if (c.format == CLI_FORMAT_JSON) {
             printf("{\"q\": ");
             json_numbers(stdout, q, m);
-            printf(", \"values\": ");
-            json_numbers(stdout, values, m);
+            printf(", \"values\": [");
+            for (int k = 0; k < m; k++)
+                printf("%s", k ? ", " : ""), cli_print_cell(stdout, &out, k, CLI_FORMAT_JSON);
+            putchar(']');
             printf(", \"count\": %lld, \"nan\": %lld}\n", (long long)count, (long long)nan);
         } else if (c.format == CLI_FORMAT_CSV) {
             printf("q,value\n");
             for (int k = 0; k < m; k++) {
                 cli_print_double(stdout, q[k], CLI_FORMAT_CSV);
                 putchar(',');
-                cli_print_double(stdout, values[k], CLI_FORMAT_CSV);
+                cli_print_cell(stdout, &out, k, CLI_FORMAT_CSV);
                 putchar('\n');
             }
         } else {
             for (int k = 0; k < m; k++) {
                 printf("q=%-8g ", q[k]);
-                cli_print_double(stdout, values[k], CLI_FORMAT_TEXT);
+                cli_print_cell(stdout, &out, k, element ? CLI_FORMAT_CSV : CLI_FORMAT_TEXT); /* elements in full */
                 putchar('\n');
             }
             printf("%lld values, %lld NaN\n", (long long)count, (long long)nan);
@@ -108,6 +122,7 @@ int main(int argc, char **argv)
     cohort_stream_close(&s);
     cohort_input_close(&in);
     free(values);
+    free(elements);
     free(q);
     return cli_finish(&c, code);
 }

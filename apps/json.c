@@ -56,6 +56,10 @@ void json_number(FILE *f, double v, int single)
         fputs(isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"", f);
         return;
     }
+    if (v == 0 && signbit(v)) { /* "-0" would read back as the integer 0 */
+        fputs("-0.0", f);
+        return;
+    }
     char buf[40];
     for (int prec = single ? 6 : 15; prec <= 17; prec++) { /* the shortest that reads back */
         snprintf(buf, sizeof buf, "%.*g", prec, v);

@@ -3,7 +3,7 @@
  * program's --format json is valid for strict parsers (Python's json, jq)
  * and spells the same things the same way:
  *  - numbers: the shortest text that reads back as the same double (or
- *    float);
+ *    float); -0.0 as "-0.0" (a bare -0 reads back as the integer 0);
  *  - NaN, +inf and -inf, which JSON numbers cannot hold: the strings
  *    "NaN", "Infinity" and "-Infinity" (JavaScript's and Python's float()
  *    spellings), so that the three stay apart;

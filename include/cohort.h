@@ -495,23 +495,39 @@ void cohort_hist_destroy(cohort_hist **h);
 /* Quantiles                                                                 */
 /* ------------------------------------------------------------------------ */
 
-/** numpy.quantile's methods (the discontinuous ones and the two interpolating ones). */
+/** numpy.quantile's 13 methods (numpy >= 1.22), with numpy's names. */
 typedef enum cohort_quantile_method {
-    COHORT_QUANTILE_LINEAR = 0,   /**< numpy's default: interpolate between the two order statistics */
+    COHORT_QUANTILE_LINEAR = 0,   /**< numpy's default (H&F 7): interpolate between the two order statistics */
     COHORT_QUANTILE_LOWER = 1,
     COHORT_QUANTILE_HIGHER = 2,
     COHORT_QUANTILE_NEAREST = 3,  /**< the nearer, ties to the even index */
-    COHORT_QUANTILE_MIDPOINT = 4
+    COHORT_QUANTILE_MIDPOINT = 4,
+    COHORT_QUANTILE_INVERTED_CDF = 5,              /**< H&F 1 */
+    COHORT_QUANTILE_AVERAGED_INVERTED_CDF = 6,     /**< H&F 2 */
+    COHORT_QUANTILE_CLOSEST_OBSERVATION = 7,       /**< H&F 3 */
+    COHORT_QUANTILE_INTERPOLATED_INVERTED_CDF = 8, /**< H&F 4 */
+    COHORT_QUANTILE_HAZEN = 9,                     /**< H&F 5 */
+    COHORT_QUANTILE_WEIBULL = 10,                  /**< H&F 6 */
+    COHORT_QUANTILE_MEDIAN_UNBIASED = 11,          /**< H&F 8 */
+    COHORT_QUANTILE_NORMAL_UNBIASED = 12           /**< H&F 9 */
 } cohort_quantile_method;
 
-/** "linear", "lower", "higher", "nearest", "midpoint"; COHORT_ERR_ARG otherwise. */
+/** Parse numpy's name of a method ("linear", "hazen", ...); COHORT_ERR_ARG otherwise.  Not collective. */
 int cohort_quantile_method_parse(const char *name, cohort_quantile_method *method);
+/** numpy's name of a method; NULL for an unknown one.  Not collective. */
+const char *cohort_quantile_method_name(cohort_quantile_method method);
+/** 1 for the methods that return an element of the data (lower, higher, nearest, inverted_cdf,
+ *  closest_observation), 0 for those that interpolate.  Not collective. */
+int cohort_quantile_method_is_element(cohort_quantile_method method);
 
 /**
  * Exact quantiles of the first column of @src (any numeric type), NaN
- * excluded, with numpy.nanquantile's semantics for @method: values[k] is
- * the quantile at probability q[k] in [0, 1], NaN when there is no
- * non-NaN value.  *count (may be NULL) receives the number of non-NaN
+ * excluded, with numpy.nanquantile's semantics for @method (the order
+ * statistics and interpolation weights computed as numpy computes them,
+ * in the same double arithmetic): values[k] is the quantile at probability
+ * q[k] in [0, 1], NaN when there is no non-NaN value.  Floats are ordered
+ * with -0.0 just below 0.0, so that an element method returns the zero
+ * the data holds there (numpy's partition may return either).  *count (may be NULL) receives the number of non-NaN
  * values, *nan (may be NULL) the number of NaN.  By distributed radix
  * selection: each pass over the source counts, for every wanted order
  * statistic, the keys under its known prefix of bits by the next digit,
@@ -526,6 +542,18 @@ int cohort_quantile_method_parse(const char *name, cohort_quantile_method *metho
  */
 int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
                      double *values, int64_t *count, int64_t *nan);
+
+/**
+ * cohort_quantiles() for a method that returns an element of the data
+ * (cohort_quantile_method_is_element; COHORT_ERR_ARG otherwise): the m
+ * elements, in the column's own type and width, into @elements, as
+ * numpy.nanquantile returns them: integers beyond 2^53 exact, floats with
+ * their sign of zero.  Without a non-NaN value: NaN for floats, 0 for
+ * integers (*count tells).  Collective, as cohort_quantiles, with the same
+ * memory.
+ */
+int cohort_quantile_elements(cohort_ctx *ctx, cohort_source *src, const double *q, int m,
+                             cohort_quantile_method method, void *elements, int64_t *count, int64_t *nan);
 
 /**
  * Approximate quantiles in one pass: every value returned has a rank (among

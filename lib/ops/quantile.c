@@ -20,15 +20,30 @@
  * ranks) share the wanted prefixes: 32 MiB of keys at most per rank. */
 int64_t cohort__quantile_candidates_max = (int64_t)1 << 22;
 
+static const char *const method_names[] = {"linear", "lower", "higher", "nearest", "midpoint", "inverted_cdf",
+                                           "averaged_inverted_cdf", "closest_observation", "interpolated_inverted_cdf",
+                                           "hazen", "weibull", "median_unbiased", "normal_unbiased"};
+#define NMETHODS 13
+
 int cohort_quantile_method_parse(const char *name, cohort_quantile_method *m)
 {
-    static const char *const names[] = {"linear", "lower", "higher", "nearest", "midpoint"};
-    for (int i = 0; name && i < 5; i++)
-        if (strcmp(name, names[i]) == 0) {
+    for (int i = 0; name && i < NMETHODS; i++)
+        if (strcmp(name, method_names[i]) == 0) {
             *m = (cohort_quantile_method)i;
             return COHORT_OK;
         }
     return COHORT_ERR_ARG;
+}
+
+const char *cohort_quantile_method_name(cohort_quantile_method m)
+{
+    return (int)m >= 0 && (int)m < NMETHODS ? method_names[m] : NULL;
+}
+
+int cohort_quantile_method_is_element(cohort_quantile_method m)
+{
+    return m == COHORT_QUANTILE_LOWER || m == COHORT_QUANTILE_HIGHER || m == COHORT_QUANTILE_NEAREST ||
+           m == COHORT_QUANTILE_INVERTED_CDF || m == COHORT_QUANTILE_CLOSEST_OBSERVATION;
 }
 
 /* One wanted order statistic: its global position, and its search state. */
@@ -118,35 +133,70 @@ static void count_keys(const pass *ps, const uint64_t *k, int64_t n, int64_t *hi
 
 /*
  * The order statistics numpy's method reads for probability q of n values
- * (function_base._quantile and _get_indexes), and the interpolation weight
- * gamma: linear interpolates at (n - 1) q between floor and floor + 1;
- * midpoint at the mean of floor and ceil; an index at or past n - 1 reads
- * the last value twice (and gamma is then counted from index -1, as numpy
- * does).
+ * and the interpolation weight gamma, step for step as numpy 1.24's
+ * function_base._quantile computes them (its _QuantileMethods, _get_indexes,
+ * _get_gamma), in the same double arithmetic:
+ *  - element methods (lower, higher, nearest, inverted_cdf,
+ *    closest_observation) name one index: lo = hi;
+ *  - the others a virtual index v: lo = floor(v), hi = lo + 1, gamma =
+ *    v - lo; v >= n - 1 reads the last value twice (gamma then counted from
+ *    index -1, as numpy does) and v < 0 the first twice; averaged_inverted_cdf
+ *    and midpoint fix gamma as numpy does.
  */
-void cohort__quantile_order_stats(cohort_quantile_method method, int64_t n, double q, int64_t *lo, int64_t *hi, double *gamma)
+void cohort__quantile_order_stats(cohort_quantile_method method, int64_t n, double q, int64_t *lo, int64_t *hi,
+                                  double *gamma)
 {
-    double h = (double)(n - 1) * q, g = 0;
+    const double nd = (double)n;
+    double v = 0, alpha = 0, beta = 0, g = 0;
+    int64_t i;
     switch (method) {
-    case COHORT_QUANTILE_LOWER: *lo = *hi = (int64_t)floor(h); break;
-    case COHORT_QUANTILE_HIGHER: *lo = *hi = (int64_t)ceil(h); break;
-    case COHORT_QUANTILE_NEAREST: *lo = *hi = (int64_t)nearbyint(h); break; /* numpy.around: half to even */
-    default: {
-        double vi = method == COHORT_QUANTILE_MIDPOINT ? 0.5 * (floor(h) + ceil(h)) : h;
-        double prev = floor(vi);
-        if (vi >= (double)(n - 1)) {
-            *lo = *hi = n - 1;
-            prev = -1;
-        } else {
-            *lo = (int64_t)prev, *hi = *lo + 1;
-        }
-        g = vi - prev;
-        if (method == COHORT_QUANTILE_MIDPOINT)
-            g = fmod(vi, 1.0) == 0 ? 0 : 0.5;
+    case COHORT_QUANTILE_LOWER: *lo = *hi = (int64_t)floor((double)(n - 1) * q); goto element;
+    case COHORT_QUANTILE_HIGHER: *lo = *hi = (int64_t)ceil((double)(n - 1) * q); goto element;
+    case COHORT_QUANTILE_NEAREST: *lo = *hi = (int64_t)nearbyint((double)(n - 1) * q); goto element; /* half to even */
+    case COHORT_QUANTILE_INVERTED_CDF:
+    case COHORT_QUANTILE_CLOSEST_OBSERVATION: { /* _discret_interpolation_to_boundaries */
+        double index = method == COHORT_QUANTILE_INVERTED_CDF ? nd * q - 1 : nd * q - 1 - 0.5;
+        double prev = floor(index), gm = index - prev;
+        bool take_prev = gm == 0 && (method == COHORT_QUANTILE_INVERTED_CDF || fmod(prev, 2) == 0);
+        i = (int64_t)(take_prev ? prev : prev + 1);
+        *lo = *hi = i < 0 ? 0 : i;
+        goto element;
     }
+    case COHORT_QUANTILE_MIDPOINT: {
+        double h = (double)(n - 1) * q;
+        v = 0.5 * (floor(h) + ceil(h));
+        break;
     }
+    case COHORT_QUANTILE_AVERAGED_INVERTED_CDF: v = nd * q - 1; break;
+    case COHORT_QUANTILE_INTERPOLATED_INVERTED_CDF: alpha = 0, beta = 1; goto virtual_index;
+    case COHORT_QUANTILE_HAZEN: alpha = 0.5, beta = 0.5; goto virtual_index;
+    case COHORT_QUANTILE_WEIBULL: alpha = 0, beta = 0; goto virtual_index;
+    case COHORT_QUANTILE_MEDIAN_UNBIASED: alpha = 1 / 3.0, beta = 1 / 3.0; goto virtual_index;
+    case COHORT_QUANTILE_NORMAL_UNBIASED: alpha = 3 / 8.0, beta = 3 / 8.0; goto virtual_index;
+    default: v = (double)(n - 1) * q; break; /* linear */
+    virtual_index: /* _compute_virtual_index */
+        v = nd * q + (alpha + q * (1 - alpha - beta)) - 1;
+        break;
+    }
+    /* _get_indexes, then _get_gamma. */
+    double prev = floor(v);
+    if (v >= nd - 1)
+        prev = -1, *lo = *hi = n - 1;
+    else if (v < 0)
+        prev = 0, *lo = *hi = 0;
+    else
+        *lo = (int64_t)prev, *hi = *lo + 1;
+    g = v - prev;
+    if (method == COHORT_QUANTILE_AVERAGED_INVERTED_CDF)
+        g = g == 0 ? 0.5 : 1.0;
+    else if (method == COHORT_QUANTILE_MIDPOINT)
+        g = fmod(v, 1.0) == 0 ? 0 : 0.5;
     if (gamma)
         *gamma = g;
+    return;
+element:
+    if (gamma)
+        *gamma = 0;
 }
 
 /* The two statistics as numpy computes with them: floats as they are (the
@@ -185,15 +235,48 @@ double cohort__lerp(double a, double b, double diff, double t)
     return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
-int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
-                     double *values, int64_t *count_out, int64_t *nan_out)
+/* Keys in IEEE's total order for floats (-0.0 just below 0.0, unlike the
+ * sort's encoding, which makes them equal), every NaN the largest key;
+ * integers as the sort encodes them.  Branch-free integer operations, so
+ * that it vectorises (cohort__keys_decode reads both encodings back). */
+static COHORT_SIMD_CLONES void encode_total(const cohort_column *c, uint64_t *out)
 {
-    cohort__clear_error(ctx);
+    int64_t n = c->count;
+    if (c->type == COHORT_DOUBLE) {
+        const uint64_t *x = c->data;
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t u = x[i], flip = (uint64_t)((int64_t)u >> 63) | (uint64_t)1 << 63;
+            out[i] = (u & ~((uint64_t)1 << 63)) > 0x7FF0000000000000ull ? UINT64_MAX : u ^ flip;
+        }
+    } else if (c->type == COHORT_FLOAT) {
+        const uint32_t *x = c->data;
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u = x[i], flip = (uint32_t)((int32_t)u >> 31) | (uint32_t)1 << 31;
+            out[i] = (u & 0x7FFFFFFFu) > 0x7F800000u ? UINT32_MAX : u ^ flip;
+        }
+    } else {
+        if (c->width < 8)
+            memset(out, 0, (size_t)n * sizeof *out);
+        cohort__keys_encode(c, false, out, sizeof *out);
+    }
+}
+
+/* The selection: for each probability q[k] the encoded keys (total order)
+ * of the two order statistics numpy's method reads, into klo[k] and
+ * khi[k] (the same when it reads one); the column's type into *like, the
+ * counts of non-NaN and NaN values into *n_out and *nan_out.  Collective. */
+static int select_keys(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
+                       bool elements, cohort_column *like_out, uint64_t *klo, uint64_t *khi, int64_t *n_out,
+                       int64_t *nan_out)
+{
     double t0 = cohort__now();
     int st = COHORT_OK;
-    if (src == NULL || src->ncols < 1 || m < 0 || (m > 0 && (q == NULL || values == NULL)) ||
-        method < COHORT_QUANTILE_LINEAR || method > COHORT_QUANTILE_MIDPOINT)
+    if (src == NULL || src->ncols < 1 || m < 0 || (m > 0 && q == NULL) || (int)method < 0 ||
+        cohort_quantile_method_name(method) == NULL)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles: invalid arguments");
+    else if (elements && !cohort_quantile_method_is_element(method))
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantile_elements: %s interpolates: it returns no element",
+                         cohort_quantile_method_name(method));
     for (int k = 0; st == COHORT_OK && k < m; k++)
         if (!(q[k] >= 0 && q[k] <= 1))
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles: probability %g is outside [0, 1]", q[k]);
@@ -270,9 +353,7 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
                     cohort_column part = cols[0];
                     part.data = (char *)cols[0].data + (size_t)at * part.width;
                     part.count = n;
-                    if (part.width < 8)
-                        memset(enc, 0, (size_t)n * sizeof *enc);
-                    cohort__keys_encode(&part, false, enc, sizeof *enc);
+                    encode_total(&part, enc);
                     count_keys(&ps, enc, n, hist, cand, &kept, &nan);
                 }
             }
@@ -351,23 +432,15 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
         cohort__progress(ctx, "quantiles", resolved, bits);
     }
 
-    /* Decode the statistics and apply numpy's method. */
+    /* The statistics' keys. */
     if (st == COHORT_OK) {
         for (int k = 0; k < m; k++) {
-            if (N == 0) {
-                values[k] = NAN;
-                continue;
-            }
-            double gamma, a, b, diff;
-            int64_t lo, hi;
-            cohort__quantile_order_stats(method, N, q[k], &lo, &hi, &gamma);
-            cohort__quantile_key_values(&like, tg[which[2 * k]].prefix, tg[which[2 * k + 1]].prefix, &a, &b, &diff);
-            values[k] = method == COHORT_QUANTILE_LINEAR || method == COHORT_QUANTILE_MIDPOINT ? cohort__lerp(a, b, diff, gamma) : a;
+            klo[k] = N > 0 ? tg[which[2 * k]].prefix : 0;
+            khi[k] = N > 0 ? tg[which[2 * k + 1]].prefix : 0;
         }
-        if (count_out)
-            *count_out = N;
-        if (nan_out)
-            *nan_out = nan_count;
+        *like_out = like;
+        *n_out = N;
+        *nan_out = nan_count;
     }
     cohort__free(ctx, hist, hist_bytes);
     cohort__free(ctx, cand, cand ? (size_t)(cand_cap > 0 ? cand_cap : 1) * sizeof *cand : 0);
@@ -375,6 +448,69 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
     free(groups);
     free(which);
     cohort__phase_add(ctx, COHORT_PHASE_SPLIT, t0);
+    return st;
+}
+
+int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
+                     double *values, int64_t *count_out, int64_t *nan_out)
+{
+    cohort__clear_error(ctx);
+    cohort_column like = {0};
+    uint64_t *keys = malloc(2 * (size_t)(m > 0 ? m : 1) * sizeof *keys);
+    int64_t N = 0, nan = 0;
+    int st = keys && (m == 0 || values) ? COHORT_OK : COHORT_FAIL(ctx, keys ? COHORT_ERR_ARG : COHORT_ERR_NOMEM,
+                                                                      "cohort_quantiles: no room for the values");
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = select_keys(ctx, src, q, m, method, false, &like, keys, keys + m, &N, &nan);
+    for (int k = 0; st == COHORT_OK && k < m; k++) {
+        double gamma, a, b, diff;
+        int64_t lo, hi;
+        if (N == 0) {
+            values[k] = NAN;
+            continue;
+        }
+        cohort__quantile_order_stats(method, N, q[k], &lo, &hi, &gamma);
+        cohort__quantile_key_values(&like, keys[k], keys[m + k], &a, &b, &diff);
+        values[k] = cohort_quantile_method_is_element(method) ? a : cohort__lerp(a, b, diff, gamma);
+    }
+    if (st == COHORT_OK && count_out)
+        *count_out = N;
+    if (st == COHORT_OK && nan_out)
+        *nan_out = nan;
+    free(keys);
+    return st;
+}
+
+int cohort_quantile_elements(cohort_ctx *ctx, cohort_source *src, const double *q, int m,
+                             cohort_quantile_method method, void *elements, int64_t *count_out, int64_t *nan_out)
+{
+    cohort__clear_error(ctx);
+    cohort_column like = {0};
+    uint64_t *keys = malloc(2 * (size_t)(m > 0 ? m : 1) * sizeof *keys);
+    int64_t N = 0, nan = 0;
+    int st = keys && (m == 0 || elements) ? COHORT_OK : COHORT_FAIL(ctx, keys ? COHORT_ERR_ARG : COHORT_ERR_NOMEM,
+                                                                        "cohort_quantile_elements: no room for them");
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_OK)
+        st = select_keys(ctx, src, q, m, method, true, &like, keys, keys + m, &N, &nan);
+    for (int k = 0; st == COHORT_OK && k < m; k++) {
+        unsigned char *out = (unsigned char *)elements + (size_t)k * like.width;
+        if (N == 0 && cohort_type_is_float(like.type)) {
+            double d = NAN;
+            float f = NAN;
+            memcpy(out, like.type == COHORT_DOUBLE ? (void *)&d : (void *)&f, like.width);
+        } else if (N == 0) {
+            memset(out, 0, like.width);
+        } else {
+            cohort__keys_decode(&like, false, &keys[k], sizeof keys[k], 1, out);
+        }
+    }
+    if (st == COHORT_OK && count_out)
+        *count_out = N;
+    if (st == COHORT_OK && nan_out)
+        *nan_out = nan;
+    free(keys);
     return st;
 }
 
