@@ -14,8 +14,8 @@ enum { OPT_BINS = CLI_OPT_FIRST_FREE, OPT_EDGES, OPT_RANGE, OPT_LOG, OPT_WEIGHTS
 
 static const cli_option options[] = {
     {"input", 'i', "FILE:/PATH", "a data column (repeat for N-D; a 2-D dataset gives one dimension per column)"},
-    {"bins", OPT_BINS, "N[,N2...]", "uniform bins per dimension (default 10)"},
-    {"edges", OPT_EDGES, "E0,E1,...", "explicit bin edges (repeat once per dimension for N-D)"},
+    {"bins", OPT_BINS, "N[,N2...]", "uniform bins per dimension (default 10), or for 1-D numpy's estimator: auto, fd, doane, scott, stone, rice, sturges or sqrt"},
+    {"edges", OPT_EDGES, "[D=]E0,E1,...", "explicit bin edges (repeat once per dimension, or name dimension D; its --bins is ignored)"},
     {"range", OPT_RANGE, "LO:HI", "the range of the bins (repeat per dimension; default: the data's min and max)"},
     {"log", OPT_LOG, NULL, "log-spaced bins over --range (as numpy.logspace)"},
     {"weights", OPT_WEIGHTS, "FILE:/PATH", "a weight per row: bins hold sums of weights"},
@@ -186,7 +186,7 @@ static int write_hdf5(cli *c, const cohort_hist *h, const char *file, const char
 int main(int argc, char **argv)
 {
     cli c = {.prog = "cohort-hist",
-             .usage = "--input FILE:/PATH [--input ...] [--bins N[,N...] | --edges E0,E1,...] [options]",
+             .usage = "--input FILE:/PATH [--input ...] [--bins N[,N...]|auto|fd|...] [--edges [D=]E0,E1,...] [options]",
              .summary = "Histogram of one column (numpy.histogram) or several (numpy.histogramdd), read in parallel\n"
                         "and streamed in bounded memory: half-open bins, the last closed; values outside the range\n"
                         "and NaN are counted aside, never binned.  Without --range the range is the data's global\n"
@@ -198,7 +198,8 @@ int main(int argc, char **argv)
     const char *inputs[COHORT_HIST_MAXDIM], *weights = NULL, *output = NULL, *v;
     int nin = 0, nranges = 0, nedges = 0, flags = 0, key, log = 0;
     double *bins = NULL, lo[COHORT_HIST_MAXDIM], hi[COHORT_HIST_MAXDIM], *edges[COHORT_HIST_MAXDIM] = {0};
-    int nbins = 0, edges_n[COHORT_HIST_MAXDIM];
+    int nbins = 0, edges_n[COHORT_HIST_MAXDIM], edges_dim[COHORT_HIST_MAXDIM];
+    cohort_hist_bin_rule rule = COHORT_HIST_BINS_GIVEN;
     while ((key = cli_next(&c, argc, argv, &v, &code)) > 0) {
         bool ok = true;
         switch (key) {
@@ -209,13 +210,32 @@ int main(int argc, char **argv)
                 inputs[nin++] = v;
             break;
         case 'o': output = v; break;
-        case OPT_BINS: free(bins); ok = cli_doubles(&c, "--bins", v, &bins, &nbins); break;
-        case OPT_EDGES:
-            if (nedges == COHORT_HIST_MAXDIM)
-                ok = (cli_usage(&c, "too many --edges"), false);
-            else
-                ok = cli_doubles(&c, "--edges", v, &edges[nedges], &edges_n[nedges]), nedges += ok;
+        case OPT_BINS:
+            free(bins), bins = NULL, nbins = 0, rule = COHORT_HIST_BINS_GIVEN;
+            if (cohort_hist_bin_rule_parse(v, &rule) != COHORT_OK)
+                ok = cli_doubles(&c, "--bins", v, &bins, &nbins);
             break;
+        case OPT_EDGES: {
+            const char *eq = strchr(v, '='), *list = v;
+            int dim = nedges;
+            if (eq) { /* D=E0,E1,...: the edges of dimension D */
+                char *end;
+                long dl = strtol(v, &end, 10);
+                if (end != eq || dl < 0 || dl >= COHORT_HIST_MAXDIM) {
+                    ok = (cli_usage(&c, "--edges %s: expected D=E0,E1,... with a dimension D from 0", v), false);
+                    break;
+                }
+                dim = (int)dl, list = eq + 1;
+            }
+            for (int k = 0; ok && k < nedges; k++)
+                if (edges_dim[k] == dim)
+                    ok = (cli_usage(&c, "--edges: dimension %d given twice", dim), false);
+            if (ok && nedges == COHORT_HIST_MAXDIM)
+                ok = (cli_usage(&c, "too many --edges"), false);
+            if (ok && (ok = cli_doubles(&c, "--edges", list, &edges[nedges], &edges_n[nedges])))
+                edges_dim[nedges++] = dim;
+            break;
+        }
         case OPT_RANGE: {
             char *colon = strchr(v + 1, ':'), *end1, *end2;
             if (nranges == COHORT_HIST_MAXDIM || !colon) {
@@ -243,8 +263,9 @@ int main(int argc, char **argv)
         return cli_finish(&c, cli_usage(&c, "unexpected argument %s", argv[cli_optind]));
     if (nin == 0)
         return cli_finish(&c, cli_usage(&c, "--input is required"));
-    if (bins && nedges)
-        return cli_finish(&c, cli_usage(&c, "--bins and --edges exclude each other"));
+    if (rule != COHORT_HIST_BINS_GIVEN && (nedges || log || weights))
+        return cli_finish(&c, cli_usage(&c, "--bins %s: an estimator takes no --edges, --log or --weights",
+                                        "auto|fd|doane|scott|stone|rice|sturges|sqrt"));
     if (log && (nedges || nranges == 0))
         return cli_finish(&c, cli_usage(&c, "--log needs --range LO:HI with LO > 0 (and no --edges)"));
     if (!c.format_set && !output)
@@ -269,19 +290,26 @@ int main(int argc, char **argv)
         code = cli_fail(&c, st, false);
     if (code == CLI_EXIT_OK && ndim > COHORT_HIST_MAXDIM)
         code = cli_usage(&c, "%d dimensions: at most %d", ndim, COHORT_HIST_MAXDIM);
-    if (code == CLI_EXIT_OK && ((nbins > 1 && nbins != ndim) || (nedges > 0 && nedges != ndim) ||
-                                (nranges > 1 && nranges != ndim)))
-        code = cli_usage(&c, "give --bins, --edges and --range once, or once per dimension (%d)", ndim);
+    if (code == CLI_EXIT_OK && ((nbins > 1 && nbins != ndim) || (nranges > 1 && nranges != ndim)))
+        code = cli_usage(&c, "give --bins and --range once, or once per dimension (%d)", ndim);
+    for (int k = 0; code == CLI_EXIT_OK && k < nedges; k++)
+        if (edges_dim[k] >= ndim)
+            code = cli_usage(&c, "--edges for dimension %d: there are %d", edges_dim[k], ndim);
+    if (code == CLI_EXIT_OK && rule != COHORT_HIST_BINS_GIVEN && ndim > 1)
+        code = cli_usage(&c, "bin estimators are for 1-D histograms");
     if (code == CLI_EXIT_OK && (flags & COHORT_HIST_CUMULATIVE) && ndim > 1)
         code = cli_usage(&c, "--cumulative is for 1-D histograms");
     cohort_hist_axis axes[COHORT_HIST_MAXDIM];
     for (int d = 0; code == CLI_EXIT_OK && d < ndim; d++) {
         double b = bins ? bins[nbins > 1 ? d : 0] : 10;
-        if (!(b >= 1 && b == floor(b) && b < 1e12))
+        int e = -1; /* this dimension's --edges, if any */
+        for (int k = 0; k < nedges; k++)
+            e = edges_dim[k] == d ? k : e;
+        if (e < 0 && !(b >= 1 && b == floor(b) && b < 1e12))
             code = cli_usage(&c, "--bins: positive integers expected");
         axes[d] = (cohort_hist_axis){(int64_t)b, nranges ? lo[nranges > 1 ? d : 0] : NAN,
-                                     nranges ? hi[nranges > 1 ? d : 0] : NAN, log, nedges ? edges[d] : NULL,
-                                     nedges ? edges_n[d] : 0};
+                                     nranges ? hi[nranges > 1 ? d : 0] : NAN, log, e >= 0 ? edges[e] : NULL,
+                                     e >= 0 ? edges_n[e] : 0, rule};
     }
 
     cohort_stream *stream = NULL;

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     cohort_columns_source cs;
     cohort_source src;
     cohort_source_columns(&src, &cs, &c, 1);
-    cohort_hist_axis axis = {bins, NAN, NAN, 0, NULL, 0};
+    cohort_hist_axis axis = {.bins = bins, .lo = NAN, .hi = NAN};
     double best_h = 1e30, best_m = 1e30, median = 0, q = 0.5;
     for (int k = 0; k < repeats; k++) {
         cohort_hist *h = NULL;

@@ -428,6 +428,23 @@ int cohort_select(cohort_ctx *ctx, const cohort_column *keys, const int64_t *pos
 
 #define COHORT_HIST_MAXDIM 8
 
+/** numpy's bin-count estimators (np.histogram_bin_edges' bins="auto", ...). */
+typedef enum cohort_hist_bin_rule {
+    COHORT_HIST_BINS_GIVEN = 0, /**< the axis's bins (or edges) as given */
+    COHORT_HIST_BINS_AUTO = 1,  /**< the smaller width of fd and sturges (sturges when fd's is 0) */
+    COHORT_HIST_BINS_FD = 2,    /**< Freedman-Diaconis: 2 IQR n^(-1/3) */
+    COHORT_HIST_BINS_DOANE = 3,
+    COHORT_HIST_BINS_SCOTT = 4,
+    COHORT_HIST_BINS_STONE = 5, /**< minimal estimated L2 risk over 1 to max(100, sqrt(n)) bins: one
+                                     histogram per candidate, as numpy (O(n sqrt(n)) work for large n) */
+    COHORT_HIST_BINS_RICE = 6,
+    COHORT_HIST_BINS_STURGES = 7,
+    COHORT_HIST_BINS_SQRT = 8
+} cohort_hist_bin_rule;
+
+/** Parse numpy's name of an estimator ("auto", "fd", ...); COHORT_ERR_ARG otherwise.  Not collective. */
+int cohort_hist_bin_rule_parse(const char *name, cohort_hist_bin_rule *rule);
+
 /** The bins along one dimension. */
 typedef struct cohort_hist_axis {
     int64_t bins;          /**< number of uniform (or log-spaced) bins; ignored with edges */
@@ -437,6 +454,8 @@ typedef struct cohort_hist_axis {
                                 value; numpy.logspace's np.power is not correctly rounded on some CPUs) */
     const double *edges;   /**< explicit edges, non-decreasing (the outer ones may be infinite), or NULL */
     int64_t nedges;        /**< number of edges (bins + 1), at least 2 */
+    cohort_hist_bin_rule rule; /**< an estimator of the number of uniform bins (1-D, unweighted, not log; bins
+                                    is then ignored), or COHORT_HIST_BINS_GIVEN */
 } cohort_hist_axis;
 
 enum {
@@ -474,6 +493,15 @@ typedef struct cohort_hist {
  * first pass over the source.  Where max - min overflows a double, where
  * numpy's linspace and binning fail, uniform edges are the weighted means
  * min (n - i) / n + max i / n and values are binned by searching them.
+ * With a bin-count estimator (axis.rule) the number of bins is numpy's
+ * histogram_bin_edges' for that estimator: the non-NaN values within the
+ * range (all of them without one) give a width w, and the bins are
+ * ceil((hi - lo) / w) over the range (1 when w is 0 or nothing is kept).
+ * The estimators' statistics come from exact quantiles and stable moments
+ * (extra passes over the source; stone one histogram per candidate count),
+ * where numpy uses its own roundings: a count can differ by one where
+ * (hi - lo) / w lands within rounding of an integer.  Unlike numpy, NaN
+ * values are left out rather than an error.
  * Counts are 64-bit; weighted sums are exact
  * (correctly rounded sums, the same for any number of ranks) up to 65,536
  * bins and compensated beyond.  Reduced once over the ranks.  float64

@@ -53,6 +53,7 @@ lib_libcohort_la_SOURCES += \
 	lib/ops/ops.h \
 	lib/ops/groupby.c \
 	lib/ops/groupby_order.c \
+	lib/ops/hist_bins.c \
 	lib/ops/histogram.c \
 	lib/ops/pca.c \
 	lib/ops/quantile.c \

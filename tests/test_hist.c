@@ -114,8 +114,8 @@ static void check_hist(const cohort_hist_axis *axes, int ndim, int flags) { chec
 static void test_histograms(void)
 {
     double edges[] = {-3, -1, -1, 0, 0.5, 2.5, 3};
-    cohort_hist_axis fixed = {10, -2, 3, 0, NULL, 0}, autor = {7, NAN, NAN, 0, NULL, 0};
-    cohort_hist_axis logb = {6, 0.01, 2, 1, NULL, 0}, explicit = {0, NAN, NAN, 0, edges, 7};
+    cohort_hist_axis fixed = {10, -2, 3, 0, NULL, 0, 0}, autor = {7, NAN, NAN, 0, NULL, 0, 0};
+    cohort_hist_axis logb = {6, 0.01, 2, 1, NULL, 0, 0}, explicit = {0, NAN, NAN, 0, edges, 7, 0};
     check_hist(&fixed, 1, 0);
     check_hist_col(&autor, 1, 0, 1);
     check_hist(&logb, 1, 0);
@@ -124,7 +124,7 @@ static void test_histograms(void)
     check_hist(&fixed, 1, COHORT_HIST_WEIGHTED | COHORT_HIST_DENSITY);
     check_hist_col(&autor, 1, COHORT_HIST_DENSITY | COHORT_HIST_CUMULATIVE, 1);
     check_hist(&explicit, 1, COHORT_HIST_CUMULATIVE);
-    cohort_hist_axis two[2] = {{5, -2, 3, 0, NULL, 0}, {4, NAN, NAN, 0, NULL, 0}};
+    cohort_hist_axis two[2] = {{5, -2, 3, 0, NULL, 0, 0}, {4, NAN, NAN, 0, NULL, 0, 0}};
     check_hist(two, 2, 0);
     check_hist(two, 2, COHORT_HIST_DENSITY);
 }
@@ -137,8 +137,8 @@ static void test_histogram_errors(void)
     cohort_source src;
     cohort_source_columns(&src, &cs, &c, 1);
     cohort_hist *h = NULL;
-    cohort_hist_axis bad[] = {{0, 0, 1, 0, NULL, 0}, {5, 2, 1, 0, NULL, 0}, {5, -1, 1, 1, NULL, 0},
-                              {5, 0, INFINITY, 0, NULL, 0}};
+    cohort_hist_axis bad[] = {{0, 0, 1, 0, NULL, 0, 0}, {5, 2, 1, 0, NULL, 0, 0}, {5, -1, 1, 1, NULL, 0, 0},
+                              {5, 0, INFINITY, 0, NULL, 0, 0}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CU_ASSERT_EQUAL(cohort_histogram(T_ctx, &src, &bad[i], 1, 0, &h), COHORT_ERR_ARG);
         CU_ASSERT_PTR_NULL(h);
@@ -146,14 +146,14 @@ static void test_histogram_errors(void)
     double inf_data[3] = {1, INFINITY, 3};
     cohort_column ic = cohort_column_make("x", COHORT_DOUBLE, 3, inf_data);
     cohort_source_columns(&src, &cs, &ic, 1);
-    cohort_hist_axis autor = {5, NAN, NAN, 0, NULL, 0};
+    cohort_hist_axis autor = {5, NAN, NAN, 0, NULL, 0, 0};
     CU_ASSERT_EQUAL(cohort_histogram(T_ctx, &src, &autor, 1, 0, &h), COHORT_ERR_ARG);
     CU_ASSERT_PTR_NOT_NULL(strstr(cohort_errmsg(T_ctx), "not finite"));
     cohort_source_columns(&src, &cs, &c, 1);
     double e[] = {0, 2, 1};
-    cohort_hist_axis dec = {0, NAN, NAN, 0, e, 3};
+    cohort_hist_axis dec = {0, NAN, NAN, 0, e, 3, 0};
     CU_ASSERT_EQUAL(cohort_histogram(T_ctx, &src, &dec, 1, 0, &h), COHORT_ERR_ARG);
-    cohort_hist_axis ok = {5, 0, 4, 0, NULL, 0};
+    cohort_hist_axis ok = {5, 0, 4, 0, NULL, 0, 0};
     CU_ASSERT_EQUAL(cohort_histogram(T_ctx, &src, &ok, 1, COHORT_HIST_WEIGHTED, &h), COHORT_ERR_ARG); /* no weight column */
     /* Strings are not numbers. */
     char s[3][4] = {"a", "b", "c"};

@@ -152,6 +152,31 @@ j = hist(["--input", d("winf"), "--weights", d("wnan"), "--bins", "2", "--range"
 want, _ = np.histogram(X["winf"], 2, (0, 4), weights=X["wnan"])
 check(same(j["counts"], want), "a NaN weight in uniform bins, as numpy's: %s vs %s" % (j["counts"], want))
 
+# numpy's bin-count estimators (numpy/lib/tests/test_histograms.py's TestHistogramOptimBinNums checks each of them):
+# the same number of bins, edges and counts as np.histogram(x, bins=name), with and without a range (numpy keeps
+# the data within it), on normal, skewed, integer, float32, constant and tiny data.
+est_data = {"fin": X["fin"], "pos": X["pos"], "i": X["i"], "f32": X["f32"], "const": X["const"], "dup": X["dup"]}
+for name, v in est_data.items():
+    for est in ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt"):
+        for rg in (None, (-1.0, 2.5)):
+            if est == "stone" and name not in ("fin", "dup"):
+                continue  # one histogram per candidate count: a few suffice
+            j = hist(["--input", d(name), "--bins", est] + (["--range", "%r:%r" % rg] if rg else []), NPS[-1])
+            with np.errstate(all="ignore"):
+                c, e = np.histogram(v, bins=est, range=rg)
+            check(j is not None and same(j["edges"], e) and j["counts"] == list(c),
+                  "--bins %s of %s (range %s): %d bins, numpy %d" % (est, name, rg, len(j["counts"]) if j else -1, len(c)))
+# Per dimension in N-D: explicit edges for one dimension, uniform bins for the other (np.histogramdd's bins=[E, n]).
+j = hist(["--input", d("fin"), "--input", d("y"), "--edges", "0=-3,-1,0,0.5,3", "--bins", "4,6", "--range", "-3:3",
+          "--range", "-5:5"], 2)
+want, wedges = np.histogramdd(np.c_[X["fin"], X["y"]], [np.array([-3, -1, 0, 0.5, 3.0]), 6], [(-3, 3), (-5, 5)])
+check(j is not None and same(j["counts"], want) and same(j["edges"][1], wedges[1]) and len(j["counts"]) == 4,
+      "per-dimension edges and bins: %s" % (j and j["counts"]))
+r = run("cohort-hist", ["--input", d("fin"), "--input", d("y"), "--bins", "auto"], np_=1)
+expect_exit(r, 1, "cohort-hist", "an estimator in 2-D", ["1-D"])
+r = run("cohort-hist", ["--input", d("fin"), "--bins", "fd", "--weights", d("w")], np_=1)
+expect_exit(r, 1, "cohort-hist", "an estimator with weights", ["--weights"])
+
 # Counts of NaN, below and above the range.
 j = hist(["--input", d("x"), "--bins", "10", "--range", "-2:2"], 2)
 v = X["x"]

@@ -217,6 +217,11 @@ static int check_axes(cohort_ctx *ctx, const cohort_hist_axis *axes, int ndim, i
         return COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: cumulative histograms are 1-D");
     for (int d = 0; d < ndim; d++) {
         const cohort_hist_axis *a = &axes[d];
+        if ((int)a->rule < COHORT_HIST_BINS_GIVEN || a->rule > COHORT_HIST_BINS_SQRT)
+            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: unknown bin estimator %d", d, (int)a->rule);
+        if (a->rule != COHORT_HIST_BINS_GIVEN && (ndim > 1 || a->edges || a->log || (flags & COHORT_HIST_WEIGHTED)))
+            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "bin estimators are for 1-D histograms of uniform bins without "
+                                                    "weights (as numpy's)");
         if (a->edges) {
             if (a->nedges < 2)
                 return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: at least 2 edges are needed", d);
@@ -226,7 +231,7 @@ static int check_axes(cohort_ctx *ctx, const cohort_hist_axis *axes, int ndim, i
                                        d);
             continue;
         }
-        if (a->bins < 1)
+        if (a->bins < 1 && a->rule == COHORT_HIST_BINS_GIVEN)
             return COHORT_FAIL(ctx, COHORT_ERR_ARG, "dimension %d: the number of bins must be positive", d);
         bool autorange = isnan(a->lo) && isnan(a->hi);
         if (!autorange && !(isfinite(a->lo) && isfinite(a->hi) && a->lo <= a->hi))
@@ -380,8 +385,8 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
     if (st == COHORT_OK && src->ncols < ndim + (weighted ? 1 : 0))
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_histogram: the source has %d columns, %d needed", src->ncols,
                          ndim + (weighted ? 1 : 0));
-    int64_t fl = flags;
-    st = cohort__agree_equal(ctx, st, &fl, 1, "cohort_histogram: the flags");
+    int64_t same[2] = {flags, st == COHORT_OK ? axes[0].rule : 0};
+    st = cohort__agree_equal(ctx, st, same, 2, "cohort_histogram: the flags or the bin estimator");
     if (st != COHORT_OK)
         return st;
 
@@ -410,6 +415,27 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
     }
     if (st == COHORT_OK && need_range)
         st = cohort__agree(ctx, find_ranges(ctx, src, axes, ndim, r, types));
+
+    /* A bin-count estimator: numpy's count of uniform bins over the range
+     * (_get_outer_edges: the given range, else the data's, widened by 0.5
+     * when empty), from the values within it. */
+    cohort_hist_axis spec0 = axes[0];
+    if (st == COHORT_OK && spec0.rule != COHORT_HIST_BINS_GIVEN) {
+        bool given = !isnan(spec0.lo);
+        bool is_int = cohort_type_is_integer(types[0]), is_signed = cohort_type_is_signed(types[0]);
+        double first = given ? spec0.lo : r[0].count == 0 ? 0 : !is_int ? r[0].dmin : is_signed ? (double)r[0].imin : (double)r[0].umin;
+        double last = given ? spec0.hi : r[0].count == 0 ? 1 : !is_int ? r[0].dmax : is_signed ? (double)r[0].imax : (double)r[0].umax;
+        if (first == last)
+            first -= 0.5, last += 0.5;
+        if (!given && !(isfinite(first) && isfinite(last)))
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG,
+                             "the automatic range [%g, %g] of the data is not finite: give the range", first, last);
+        st = cohort__agree(ctx, st);
+        if (st == COHORT_OK)
+            st = cohort__hist_estimate_bins(ctx, src, 0, spec0.rule, first, last, given, &spec0.bins);
+        spec0.rule = COHORT_HIST_BINS_GIVEN;
+    }
+    axes = ndim == 1 ? &spec0 : axes;
 
     /* The axes, and the result. */
     axis ax[COHORT_HIST_MAXDIM] = {{0}};

@@ -53,6 +53,12 @@ void cohort__quantile_key_values(const cohort_column *like, uint64_t ka, uint64_
 /* numpy's _lerp(a, b, t), given diff = b - a. */
 double cohort__lerp(double a, double b, double diff, double t);
 
+/* hist_bins.c: the number of uniform bins that numpy's estimator @rule
+ * gives for the non-NaN values of column @col of @src (those within
+ * [first, last] when @keep_range), over [first, last].  Collective. */
+int cohort__hist_estimate_bins(cohort_ctx *ctx, cohort_source *src, int col, cohort_hist_bin_rule rule, double first,
+                               double last, bool keep_range, int64_t *nbins);
+
 /* ---- groupby_order.c: group aggregates that need the values themselves ---- */
 
 /* Per group of this rank (in the order of its merged records), for one
