@@ -667,8 +667,9 @@ int cohort_agg_parse(const char *list, cohort_groupby_options *opts);
  * Float sums are Neumaier-compensated and follow IEEE arithmetic as
  * numpy's sum does ([x, inf] gives inf, [inf, -inf] NaN); var, std and sem
  * come from (count, mean, M2) states updated per value with the mean held
- * in twice a double's precision and merged with Chan's formula, so that
- * values like 1e12 + noise keep their digits.  Counts, sizes, integer sums
+ * in twice a double's precision and M2 compensated, merged with Chan's
+ * formula, so that values like 1e12 + noise keep their digits (within a few
+ * ulps of the exact variance on such data, where pandas' loses half).  Counts, sizes, integer sums
  * and products, min, max, first, last, median, quantiles and nunique are
  * identical for any number of ranks; float sums, means, variances and
  * products agree to rounding.  With opts->reproducible every result is
@@ -690,8 +691,8 @@ int cohort_agg_parse(const char *list, cohort_groupby_options *opts);
  *
  * Collective; @nkeys, the options and the source's columns equal on every
  * rank.  Memory per rank: about 3 × (groups on this rank) × record bytes
- * (8 + 8 per key word + 8 per value and about 8–32 per aggregate: 16 for
- * sum and prod, 32 for var/std/sem; reproducible: 544 per float sum, 1.6 KiB
+ * (8 + 8 per key word + 8 per value and about 8–40 per aggregate: 16 for
+ * sum and prod, 40 for var/std/sem; reproducible: 544 per float sum, 1.6 KiB
  * per value for var/std/sem; records up to 64 bytes are padded to a power
  * of two), at least 2^16 records while the keys span a small range (indexed
  * directly), plus the source's blocks, whatever the number of rows.  Median,

@@ -77,13 +77,20 @@ tests_test_groupby_CPPFLAGS = $(T_CPP)
 tests_test_groupby_LDADD = $(T_LIBS)
 tests_test_groupby_LDFLAGS = $(T_LINK)
 
+# Cases ported from numpy's and pandas' own test suites.
+check_PROGRAMS += tests/test_ports
+tests_test_ports_SOURCES = tests/test_ports.c
+tests_test_ports_CPPFLAGS = $(T_CPP)
+tests_test_ports_LDADD = $(T_LIBS)
+tests_test_ports_LDFLAGS = $(T_LINK)
+
 check_PROGRAMS += tests/test_sort_large
 tests_test_sort_large_SOURCES = tests/test_sort_large.c
 tests_test_sort_large_CPPFLAGS = $(T_CPP)
 tests_test_sort_large_LDADD = $(T_LIBS)
 tests_test_sort_large_LDFLAGS = $(T_LINK)
 
-TESTS += tests/test_core tests/test_kernels tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2 tests/test_sort tests/test_hist tests/test_stats tests/test_groupby \
+TESTS += tests/test_core tests/test_kernels tests/test_comm tests/test_exchange_large tests/test_io tests/test_io_gen2 tests/test_sort tests/test_hist tests/test_stats tests/test_groupby tests/test_ports \
 	tests/test_sort_large tests/test_io_large
 
 # Program-level tests in Python (numpy/h5py oracles); they run mpirun themselves.

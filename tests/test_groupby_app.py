@@ -151,6 +151,36 @@ if r.rc == 0:
         check(np.array_equal(g["a"][...], ref["a"]) and np.array_equal(g["size"][...], ref["size"]) and
               np.allclose(g["x_sum"][...], ref["x_sum"], rtol=1e-11), "HDF5 contents")
 
+# pandas/tests/groupby/test_function.py::test_ops_general and test_cython_median: 1000 random values grouped by float
+# labels (some NaN, dropped as pandas does), each aggregate against numpy's function per group.
+with h5py.File(f, "a") as h:
+    lab = rng.integers(0, 50, size=1000).astype(float)
+    lab[::17] = np.nan
+    val = rng.normal(size=1000)
+    val[::2] = np.nan  # test_cython_median's NaN values
+    h["lab"], h["val"] = lab, val
+    h["val_full"] = rng.normal(size=1000)
+ops = {"mean": np.mean, "median": np.median, "std": lambda x: np.std(x, ddof=1), "var": lambda x: np.var(x, ddof=1),
+       "sum": np.sum, "prod": np.prod, "min": np.min, "max": np.max, "first": lambda x: x[0], "last": lambda x: x[-1],
+       "count": np.size, "sem": lambda x: np.std(x, ddof=1) / np.sqrt(len(x))}
+for vname in ("val", "val_full"):
+    with h5py.File(f, "r") as h:
+        lab, val = h["lab"][...], h[vname][...]
+    for np_ in (1, NPS[-1]):
+        r = groupby(["--keys", d("lab"), "--values", d(vname), "--agg", ",".join(ops)], np_)
+        if r.rc != 0:
+            continue
+        got = pd.read_csv(io.StringIO(r.out), float_precision="round_trip")
+        keys = np.unique(lab[~np.isnan(lab)])
+        check(np.array_equal(got["lab"].to_numpy(), keys), "test_ops_general: the groups are the non-NaN labels")
+        for op, fn in ops.items():
+            want = np.array([fn(val[(lab == k) & ~np.isnan(val)]) if ((lab == k) & ~np.isnan(val)).sum() > 1 or
+                             op not in ("std", "var", "sem") else np.nan for k in keys], dtype=float)
+            col = got["%s_%s" % (vname, op)].to_numpy(dtype=float)
+            exact = op in ("median", "min", "max", "first", "last", "count")
+            check(np.array_equal(col, want, equal_nan=True) if exact else np.allclose(col, want, rtol=1e-12, equal_nan=True),
+                  "test_ops_general %s of %s at %d ranks" % (op, vname, np_))
+
 # JSON for strict parsers: names with quotes, backslashes, control characters, UTF-8 and bytes that are not
 # UTF-8; string keys likewise; NaN, inf and -inf apart.
 with h5py.File(f, "a") as h:

@@ -102,7 +102,7 @@ int cohort__agg_layout(agg_layout *L, const cohort_column *keys, int nkeys, cons
             off += !v->is_float ? 16 : exact ? sizeof(cohort_xsum) : 16;
         }
         if (var && !exact)
-            v->welford = off, off += 32;
+            v->welford = off, off += 40;
         if (var && exact) {
             if (v->is_float)
                 v->s1 = v->sum;
@@ -262,14 +262,24 @@ static inline void dd_add(double *hi, double *lo, double x)
     *hi = s;
 }
 
-/* One value into a Welford state [hi, lo, M2, n] at @w. */
+/* M2 and its correction at @w + 16, + 24 += @x (Neumaier). */
+static inline void m2_add(unsigned char *r, size_t w, double x)
+{
+    double m = get_d(r, w + 16), t = m + x;
+    put_d(r, w + 24, get_d(r, w + 24) + cohort__sum_error(m, x, t));
+    put_d(r, w + 16, t);
+}
+
+/* One value into a Welford state [mean hi, mean lo, M2, M2's correction,
+ * n] at @w: the mean in twice a double's precision, M2 compensated, so
+ * that neither the offset of the values nor their number costs digits. */
 static inline void welford_add(unsigned char *r, size_t w, double x)
 {
-    double hi = get_d(r, w), lo = get_d(r, w + 8), n = get_d(r, w + 24) + 1;
+    double hi = get_d(r, w), lo = get_d(r, w + 8), n = get_d(r, w + 32) + 1;
     double d = (x - hi) - lo; /* x − hi is exact when x is near the mean */
     dd_add(&hi, &lo, d / n);
-    put_d(r, w + 16, get_d(r, w + 16) + d * ((x - hi) - lo));
-    put_d(r, w, hi), put_d(r, w + 8, lo), put_d(r, w + 24, n);
+    m2_add(r, w, d * ((x - hi) - lo));
+    put_d(r, w, hi), put_d(r, w + 8, lo), put_d(r, w + 32, n);
 }
 
 /* An integer product's state [magnitude, flags] times x (its bits, read
@@ -350,16 +360,18 @@ void cohort__agg_merge(const agg_layout *L, unsigned char *a, const unsigned cha
         if (v->sq != NONE)
             cohort__xsq_merge((cohort_xsq *)(void *)(a + v->sq), (const cohort_xsq *)(const void *)(b + v->sq));
         size_t w = v->welford;
-        double na = w != NONE ? get_d(a, w + 24) : 0, nb = w != NONE ? get_d(b, w + 24) : 0;
+        double na = w != NONE ? get_d(a, w + 32) : 0, nb = w != NONE ? get_d(b, w + 32) : 0;
         if (w != NONE && nb > 0) { /* Chan, with the means' difference from both parts */
             if (na == 0) {
-                memcpy(a + w, b + w, 32);
+                memcpy(a + w, b + w, 40);
             } else {
                 double n = na + nb, d = (get_d(b, w) - get_d(a, w)) + (get_d(b, w + 8) - get_d(a, w + 8));
                 double hi = get_d(a, w), lo = get_d(a, w + 8);
-                put_d(a, w + 16, get_d(a, w + 16) + get_d(b, w + 16) + d * (d / n) * na * nb);
+                m2_add(a, w, get_d(b, w + 16));
+                m2_add(a, w, d * (d / n) * na * nb);
+                put_d(a, w + 24, get_d(a, w + 24) + get_d(b, w + 24));
                 dd_add(&hi, &lo, d * (nb / n));
-                put_d(a, w, hi), put_d(a, w + 8, lo), put_d(a, w + 24, n);
+                put_d(a, w, hi), put_d(a, w + 8, lo), put_d(a, w + 32, n);
             }
         }
         if (v->prod != NONE) {

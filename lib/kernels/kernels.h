@@ -355,7 +355,7 @@ typedef struct agg_value {
     size_t nan;        /* int64 */
     size_t sum;        /* floats: Neumaier's (sum, correction), or a cohort_xsum when exact;
                           integers: an __int128, exact */
-    size_t welford;    /* var/std/sem: mean as hi + lo, M2, the values seen (4 doubles) */
+    size_t welford;    /* var/std/sem: mean as hi + lo, M2 and its correction, the values seen (5 doubles) */
     size_t s1, sq;     /* var/std/sem when exact: cohort_xsum of the values (the sum's, for
                           floats), cohort_xsq of their squares */
     size_t prod;       /* floats: a double; integers: the magnitude (uint64), then flags */

@@ -118,7 +118,7 @@ static double variance(const agg_layout *L, const agg_value *v, const unsigned c
     if (L->exact)
         return cohort__xsum_var((const cohort_xsum *)(const void *)(r + v->s1),
                                 (const cohort_xsq *)(const void *)(r + v->sq), nn, 1.0);
-    return nn >= 2 ? get_d(r, v->welford + 16) / (double)(nn - 1) : NAN;
+    return nn >= 2 ? (get_d(r, v->welford + 16) + get_d(r, v->welford + 24)) / (double)(nn - 1) : NAN;
 }
 
 /* The integer product in record @r, into *out; false when it does not fit. */

@@ -526,7 +526,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         while ((1 << passes) < p)
             passes++;
         sorted = n > 0 ? cohort__radix_sort(&L, A, B, n, p == 1 || passes % 2 ? A : B) : A;
-        if (sorted == NULL)
+        if (n > 0 && sorted == NULL) /* (A itself may be NULL: a rank's empty column) */
             st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory for radix histograms");
         other = sorted == A ? B : A;
         cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t1);
