@@ -6,7 +6,10 @@
  * and, as the ceiling of the covariance, one OpenBLAS dsyrk over the same
  * rows already laid out as one matrix (no centring, no merging).
  *
- *   mpirun -n 2 bench/bench_stats FILE:/X [repeats]
+ * With "exact", the reproducible mode (exact sums, two passes) of the
+ * moments, the covariance and the Cholesky regression instead.
+ *
+ *   mpirun -n 2 bench/bench_stats FILE:/X [repeats] [exact]
  */
 #include <cohort.h>
 #include <cohort_io.h>
@@ -16,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+
+static int exact_flag; /* COHORT_STATS_REPRODUCIBLE in the exact runs */
 
 static double best_of(cohort_ctx *ctx, int repeats, int what, cohort_source *src)
 {
@@ -27,10 +32,11 @@ static double best_of(cohort_ctx *ctx, int repeats, int what, cohort_source *src
         if (what < 3) {
             cohort_stats *s = NULL;
             static const int flags[] = {0, COHORT_STATS_MATRIX | COHORT_STATS_NO_MOMENTS, COHORT_STATS_MATRIX};
-            st = cohort_stats_compute(ctx, src, flags[what], &s);
+            st = cohort_stats_compute(ctx, src, flags[what] | exact_flag, &s);
             cohort_stats_destroy(&s);
         } else {
-            cohort_regress_options o = {.method = what == 3 ? COHORT_REGRESS_CHOLESKY : COHORT_REGRESS_TSQR};
+            cohort_regress_options o = {.method = what == 3 ? COHORT_REGRESS_CHOLESKY : COHORT_REGRESS_TSQR,
+                                        .reproducible = exact_flag != 0};
             cohort_regression *r = NULL;
             st = cohort_regress(ctx, src, &o, &r);
             cohort_regression_destroy(&r);
@@ -67,6 +73,25 @@ int main(int argc, char **argv)
     cohort_columns_source cs;
     cohort_source src;
     cohort_source_columns(&src, &cs, cols, d);
+    if (argc > 3 && strcmp(argv[3], "exact") == 0) {
+        exact_flag = COHORT_STATS_REPRODUCIBLE;
+        double t_mom = best_of(ctx, repeats, 0, &src), t_cov = best_of(ctx, repeats, 1, &src);
+        double t_chol = best_of(ctx, repeats, 3, &src), gb = (double)N * d * 8 / 1e9;
+        if (rank == 0) {
+            printf("cohort_stats(exact)   moments  ranks=%d rows=%lld cols=%d time=%.3fs rate=%.3f GB/s\n", p, (long long)N,
+                   d, t_mom, gb / t_mom);
+            printf("cohort_stats(exact)   cov      ranks=%d rows=%lld cols=%d time=%.3fs rate=%.3f GB/s\n", p, (long long)N,
+                   d, t_cov, gb / t_cov);
+            printf("cohort_regress(exact) cholesky ranks=%d rows=%lld cols=%d time=%.3fs rate=%.3f GB/s\n", p,
+                   (long long)N, d, t_chol, gb / t_chol);
+        }
+        free(cols);
+        cohort_table_destroy(&t);
+        cohort_input_close(&in);
+        cohort_ctx_destroy(&ctx);
+        MPI_Finalize();
+        return 0;
+    }
     double t_mom = best_of(ctx, repeats, 0, &src), t_cov = best_of(ctx, repeats, 1, &src);
     double t_both = best_of(ctx, repeats, 2, &src);
     double t_chol = best_of(ctx, repeats, 3, &src), t_qr = best_of(ctx, repeats, 4, &src);

@@ -1,9 +1,10 @@
 #!/bin/sh
 # bench/groupby.sh — count, sum and mean of a float64 value per int64 key,
-# 20M rows: 1M uniform groups, 1K uniform groups, Zipf keys.  Cohort beside
-# pandas (one process) and DuckDB (2 threads; installed from npm into
-# $DUCKDB_DIR on first use, skipped when npm cannot reach the registry), on
-# the same data.
+# 20M rows: 1M uniform groups, 1K uniform groups, Zipf keys; then, with 1M
+# and 1K groups, the variance (also in the reproducible mode), median, a
+# quantile, nunique and the product.  Cohort beside pandas (one process)
+# and DuckDB (2 threads; installed from npm into $DUCKDB_DIR on first use,
+# skipped when npm cannot reach the registry), on the same data.
 #   bench/groupby.sh [ROWS] [RANKS...]       (default 20M; ranks 1 2)
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,17 +23,30 @@ if [ ! -d "$duck/node_modules/@duckdb/node-api" ]; then
         echo "# DuckDB: npm install @duckdb/node-api failed; skipping it"
 fi
 echo "# group-by benchmark: $rows rows, count+sum+mean; $(nproc) cores; $(date -u +%FT%TZ)"
-for k in k1m k1k kzipf; do
-    echo "## keys $k"
-    /usr/bin/python3 "$top/bench/pandas_groupby.py" "$f" "/t/$k" /t/v --dump "$dir" "$k"
+# One data set: keys, aggregates; the reproducible mode too where it differs.
+run() {
+    k=$1 aggs=$2 modes=$3
+    echo "## keys $k, $aggs"
+    /usr/bin/python3 "$top/bench/pandas_groupby.py" "$f" "/t/$k" /t/v --dump "$dir" "$k" --agg "$aggs"
     if [ -d "$duck/node_modules/@duckdb/node-api" ]; then
         # ES modules resolve packages from the script's folder (not NODE_PATH)
-        cp "$top/bench/duckdb_groupby.mjs" "$duck/" && node "$duck/duckdb_groupby.mjs" "$dir" "$k" 2
+        cp "$top/bench/duckdb_groupby.mjs" "$duck/" && node "$duck/duckdb_groupby.mjs" "$dir" "$k" 2 "$aggs"
     fi
     rm -f "$dir/$k.keys" "$dir/$k.values"
     for np in $ranks; do
-        mpirun -n "$np" --oversubscribe "$top/bench/bench_groupby" "$f:/t/$k" "$f:/t/v" 3
-        mpirun -n "$np" --oversubscribe "$top/bench/bench_groupby" "$f:/t/$k" "$f:/t/v" 3 exact
+        for mode in $modes; do
+            mpirun -n "$np" --oversubscribe "$top/bench/bench_groupby" "$f:/t/$k" "$f:/t/v" 3 "$mode" "$aggs"
+        done
     done
+}
+for k in k1m k1k kzipf; do
+    run "$k" count,sum,mean "default exact"
+done
+for k in k1m k1k; do
+    run "$k" var "default exact"
+    run "$k" median default
+    run "$k" quantile:0.9 default
+    run "$k" nunique default
+    run "$k" prod "default exact"
 done
 [ -n "$BENCH_DIR" ] || rm -rf "$dir"

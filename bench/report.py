@@ -20,7 +20,7 @@ out = sys.argv[1]
 REFERENCES = {"cat", "openblas_dsyrk"}
 TITLES = {"read": "Reading a float64 dataset (HDF5, page cache)", "sort": "Sorting keys in memory",
           "hist": "Histogram (100 bins) and exact median", "stats": "Moments, covariance and regression",
-          "groupby": "Group-by: count, sum and mean per key"}
+          "groupby": "Group-by: aggregates per key"}
 
 Row = collections.namedtuple("Row", "bench data impl ranks time rate unit")
 
@@ -63,8 +63,9 @@ def parse(bench, path):
             if impl == "cohort_regress":
                 impl += " (%s)" % words[0]
             data = "%s, %s x %s" % (op, kv["rows"], kv["cols"])
-        else:
-            data = "%s keys, %s rows" % (header, kv["rows"])
+        else:  # "## keys k1m, var": the keys, then the aggregates
+            keys, _, aggs = header.partition(", ")
+            data = "%s, %s keys, %s rows" % (aggs or kv.get("aggs", "count,sum,mean"), keys, kv["rows"])
         impl = re.sub(r"\(([^)]*)\)", lambda m: "(%s)" % m.group(1).replace("_", " "), impl)
         rows.append(Row(bench, data, impl, int(kv["ranks"]), float(kv["time"].rstrip("s")),
                         float(kv["rate"]), unit))

@@ -2,7 +2,8 @@
 # bench/stats.sh — per-column moments, covariance and regression of a
 # rows × d float64 dataset: Cohort against numpy (var, cov, lstsq) in one
 # process, on the same data.  Two shapes: tall and narrow (memory-bound),
-# and wide (d = 256, BLAS-bound).
+# and wide (d = 256, BLAS-bound); the tall one in the reproducible mode too
+# (one run: it is far slower).
 #   bench/stats.sh [ROWS] [RANKS...]       (default 10M x 16 and ROWS/25 x 256; ranks 1 2)
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,7 @@ for shape in "$rows 16" "$((rows / 25)) 256"; do
     /usr/bin/python3 "$top/bench/numpy_stats.py" "$f" /X
     for np in $ranks; do
         mpirun -n "$np" --oversubscribe "$top/bench/bench_stats" "$f:/X" 3
+        [ "$2" != 16 ] || mpirun -n "$np" --oversubscribe "$top/bench/bench_stats" "$f:/X" 1 exact
     done
 done
 [ -n "$BENCH_DIR" ] || rm -rf "$dir"

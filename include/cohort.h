@@ -665,7 +665,8 @@ int cohort_agg_parse(const char *list, cohort_groupby_options *opts);
  * prod 1 and NaN elsewhere.
  *
  * Float sums are Neumaier-compensated and follow IEEE arithmetic as
- * numpy's sum does ([x, inf] gives inf, [inf, -inf] NaN); var, std and sem
+ * numpy's sum does ([x, inf] gives inf, [-inf, x] -inf, [inf, -inf] NaN,
+ * where pandas 1.5's compensated sum gives NaN for [-inf, 1]); var, std and sem
  * come from (count, mean, M2) states updated per value with the mean held
  * in twice a double's precision and M2 compensated, merged with Chan's
  * formula, so that values like 1e12 + noise keep their digits (within a few

@@ -111,6 +111,7 @@ cases = [
     (["a", "b"], ["x", "f"], AGGS),
     (["s"], ["x"], ["count", "sum", "mean", "var", "first", "last"]),
     (["s", "a"], ["i"], ["count", "max"]),
+    (["s", "a"], ["x", "i"], ["sem", "median", "nunique"]),  # a key of bytes (no word): the sorted pairs' path
 ]
 for keys, values, aggs in cases:
     ref = oracle(keys, values, aggs)

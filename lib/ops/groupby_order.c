@@ -529,8 +529,10 @@ static int partials(job *J, const unsigned char *groups, int64_t ng, cohort_grou
     qsort_r(recv, (size_t)nrecv, PB, cmp_part, &kwv);
     node *nodes = NULL;
     int64_t nodes_cap = 0;
-    unsigned char key[COHORT_AGG_MAXKEYS * 8 + 8];
-    for (int64_t g = 0, i = 0; g < ng; g++) {
+    unsigned char *key = malloc(kw);
+    if (!key)
+        st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+    for (int64_t g = 0, i = 0; st == COHORT_OK && g < ng; g++) {
         be_key(L, groups + (size_t)g * L->R, key);
         int64_t distinct = 0, k = 0;
         while (i < nrecv && memcmp(recv + (size_t)i * PB, key, kw) < 0)
@@ -558,6 +560,7 @@ static int partials(job *J, const unsigned char *groups, int64_t ng, cohort_grou
             out->prod[g] = tree_finish(nodes, (int)k);
     }
     free(nodes);
+    free(key);
     st = cohort__agree(ctx, st);
 out:
     free(stack);
