@@ -698,9 +698,10 @@ int cohort_agg_parse(const char *list, cohort_groupby_options *opts);
  * of two), at least 2^16 records while the keys span a small range (indexed
  * directly), plus the source's blocks, whatever the number of rows.  Median,
  * quantiles and nunique add 2 × rows × (key bytes + 8) per value column
- * asked for (the sorted pairs).  The reproducible mode is measured about
- * 3x slower than the default with 1K groups and 6-8x with 1M groups
- * (bench/report).
+ * asked for (the sorted pairs).  Cost of the reproducible mode, measured
+ * against the default (bench/report): sums and means 3x the time with 1K
+ * groups and 6-7x with 1M groups; var, std, sem 4x and 16x; a product of
+ * floats goes through the sorted pairs, 6-30x.
  */
 int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_groupby_options *opts,
                    cohort_table **out);
@@ -744,9 +745,10 @@ typedef struct cohort_stats cohort_stats;
  * deviation rounded once, products of two doubles exact), the sums merged
  * digit by digit and rounded once; within a few ulps of the exact moments.
  * It costs an exact product and a fixed-point addition per value and per
- * matrix entry per row, far more than the default (bench/report measures
- * it), and 1 KiB per column moment and per matrix entry: 4 KiB × d plus
- * 0.5 KiB × d² more per rank.
+ * matrix entry per row: measured 70x the default's time for the moments
+ * and 100x for the covariance on 10M × 16 (bench/report), and 1 KiB per
+ * column moment and per matrix entry: 6 KiB × d plus 0.5 KiB × d² more per
+ * rank.
  *
  * Collective; the flags and the source's column count equal on every
  * rank.  COHORT_ERR_VALUE for a negative or infinite weight, COHORT_ERR_TYPE

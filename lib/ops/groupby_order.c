@@ -56,7 +56,8 @@ bool cohort__group_order_wanted(const agg_layout *L, const cohort_groupby_option
 
 void cohort__group_order_free(cohort_ctx *ctx, cohort_group_order *g)
 {
-    /* One allocation holds the four arrays. */
+    /* One allocation holds the four arrays (at least one of them: the
+     * column was wanted), the first present at its start. */
     void *base = g->median ? (void *)g->median : g->q ? (void *)g->q : g->nunique ? (void *)g->nunique : (void *)g->prod;
     cohort__free(ctx, base, g->bytes);
     memset(g, 0, sizeof *g);
@@ -598,8 +599,6 @@ int cohort__group_order(cohort_ctx *ctx, cohort_source *src, const agg_layout *L
             out->nunique = (int64_t *)(void *)at, at += (size_t)ng * 8;
         if (prod)
             out->prod = (double *)(void *)at;
-        if (!med && !out->nq && !nuniq && !prod) /* keep the allocation findable by _free */
-            out->prod = (double *)(void *)mem;
     }
     if (st == COHORT_OK)
         st = cohort__alloc(ctx, (size_t)(ctx->size + 1) * 8, "group-by positions", (void **)&J.first);
