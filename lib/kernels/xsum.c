@@ -192,21 +192,27 @@ void cohort__xsum_merge(cohort_xsum *into, const cohort_xsum *from)
 
 bool cohort__xsum_finite(const cohort_xsum *s) { return !(s->nan || s->pinf || s->ninf); }
 
+/* The @n digits (bit 0 weighing 2^-@unit) as the nearest double. */
+static double digits_value(const int64_t *digits, int n, int unit)
+{
+    int64_t d[COHORT_XSQ_DIGITS];
+    uint32_t mag[COHORT_XSQ_DIGITS + 2];
+    memcpy(d, digits, (size_t)n * sizeof *d);
+    normalise(d, n);
+    bool neg = magnitude(d, n, mag);
+    int e;
+    double m = round_words(mag, n + 2, &e);
+    double v = ldexp(m, e - unit);
+    return neg ? -v : v;
+}
+
 double cohort__xsum_value(const cohort_xsum *s)
 {
     if (!cohort__xsum_finite(s))
         return special_value(s->nan, s->pinf, s->ninf);
-    int64_t d[COHORT_XSUM_DIGITS];
-    uint32_t mag[COHORT_XSUM_DIGITS + 2];
-    memcpy(d, s->d, sizeof d);
-    normalise(d, COHORT_XSUM_DIGITS);
-    bool neg = magnitude(d, COHORT_XSUM_DIGITS, mag);
-    int e;
     /* Units of 2^-1074 are those of the subnormals: a value below 2^53
      * units is exact, so rounding to 53 bits is the only rounding. */
-    double m = round_words(mag, COHORT_XSUM_DIGITS + 2, &e);
-    double v = ldexp(m, e - 1074);
-    return neg ? -v : v;
+    return digits_value(s->d, COHORT_XSUM_DIGITS, 1074);
 }
 
 /* ---- cohort_xsq: sums of squares ---------------------------------------------- */
@@ -286,15 +292,7 @@ double cohort__xsq_value(const cohort_xsq *s)
 {
     if (s->nan || s->pinf || s->ninf)
         return special_value(s->nan, s->pinf, s->ninf);
-    int64_t d[COHORT_XSQ_DIGITS];
-    uint32_t mag[COHORT_XSQ_DIGITS + 2];
-    memcpy(d, s->d, sizeof d);
-    normalise(d, COHORT_XSQ_DIGITS);
-    bool neg = magnitude(d, COHORT_XSQ_DIGITS, mag);
-    int e;
-    double m = round_words(mag, COHORT_XSQ_DIGITS + 2, &e);
-    double v = ldexp(m, e - 2148);
-    return neg ? -v : v;
+    return digits_value(s->d, COHORT_XSQ_DIGITS, 2148);
 }
 
 /* ---- the exact variance ---------------------------------------------------------- */

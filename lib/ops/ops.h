@@ -82,6 +82,12 @@ int cohort__group_order(cohort_ctx *ctx, cohort_source *src, const agg_layout *L
                         int j, const unsigned char *groups, int64_t ngroups, cohort_group_order *out);
 void cohort__group_order_free(cohort_ctx *ctx, cohort_group_order *g);
 
+/* stats.c: what both statistics passes check of a block: every column
+ * numeric (on the first block with rows; *@checked then set), every weight
+ * >= 0 and finite.  Local statuses, recorded in ctx. */
+int cohort__stats_check_columns(cohort_ctx *ctx, const cohort_column *cols, int ncols, int64_t rows, int *checked);
+int cohort__stats_check_weights(cohort_ctx *ctx, const double *w, int64_t n);
+
 /* stats_exact.c: the reproducible statistics of the source's first @d
  * columns (then the weights): *@rows, the moments (d of them, when
  * @moments), the co-moment state (comoments.c's layout, when @matrix).

@@ -451,19 +451,34 @@ static int select_keys(cohort_ctx *ctx, cohort_source *src, const double *q, int
     return st;
 }
 
-int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
-                     double *values, int64_t *count_out, int64_t *nan_out)
+/* The two front ends: select, then give doubles (numpy's formulas) or
+ * the elements themselves. */
+static int quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
+                     double *values, void *elements, int64_t *count_out, int64_t *nan_out)
 {
     cohort__clear_error(ctx);
     cohort_column like = {0};
     uint64_t *keys = malloc(2 * (size_t)(m > 0 ? m : 1) * sizeof *keys);
     int64_t N = 0, nan = 0;
-    int st = keys && (m == 0 || values) ? COHORT_OK : COHORT_FAIL(ctx, keys ? COHORT_ERR_ARG : COHORT_ERR_NOMEM,
-                                                                      "cohort_quantiles: no room for the values");
+    int st = keys && (m == 0 || values || elements) ? COHORT_OK
+                                                    : COHORT_FAIL(ctx, keys ? COHORT_ERR_ARG : COHORT_ERR_NOMEM,
+                                                                  "cohort_quantiles: no room for the results");
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK)
-        st = select_keys(ctx, src, q, m, method, false, &like, keys, keys + m, &N, &nan);
+        st = select_keys(ctx, src, q, m, method, elements != NULL, &like, keys, keys + m, &N, &nan);
     for (int k = 0; st == COHORT_OK && k < m; k++) {
+        if (elements) { /* the element, in the column's type; without values NaN or 0 */
+            unsigned char *out = (unsigned char *)elements + (size_t)k * like.width;
+            double d = NAN;
+            float f = NAN;
+            if (N > 0)
+                cohort__keys_decode(&like, false, &keys[k], sizeof keys[k], 1, out);
+            else if (cohort_type_is_float(like.type))
+                memcpy(out, like.type == COHORT_DOUBLE ? (void *)&d : (void *)&f, like.width);
+            else
+                memset(out, 0, like.width);
+            continue;
+        }
         double gamma, a, b, diff;
         int64_t lo, hi;
         if (N == 0) {
@@ -482,36 +497,16 @@ int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m
     return st;
 }
 
+int cohort_quantiles(cohort_ctx *ctx, cohort_source *src, const double *q, int m, cohort_quantile_method method,
+                     double *values, int64_t *count_out, int64_t *nan_out)
+{
+    return quantiles(ctx, src, q, m, method, values, NULL, count_out, nan_out);
+}
+
 int cohort_quantile_elements(cohort_ctx *ctx, cohort_source *src, const double *q, int m,
                              cohort_quantile_method method, void *elements, int64_t *count_out, int64_t *nan_out)
 {
-    cohort__clear_error(ctx);
-    cohort_column like = {0};
-    uint64_t *keys = malloc(2 * (size_t)(m > 0 ? m : 1) * sizeof *keys);
-    int64_t N = 0, nan = 0;
-    int st = keys && (m == 0 || elements) ? COHORT_OK : COHORT_FAIL(ctx, keys ? COHORT_ERR_ARG : COHORT_ERR_NOMEM,
-                                                                        "cohort_quantile_elements: no room for them");
-    st = cohort__agree(ctx, st);
-    if (st == COHORT_OK)
-        st = select_keys(ctx, src, q, m, method, true, &like, keys, keys + m, &N, &nan);
-    for (int k = 0; st == COHORT_OK && k < m; k++) {
-        unsigned char *out = (unsigned char *)elements + (size_t)k * like.width;
-        if (N == 0 && cohort_type_is_float(like.type)) {
-            double d = NAN;
-            float f = NAN;
-            memcpy(out, like.type == COHORT_DOUBLE ? (void *)&d : (void *)&f, like.width);
-        } else if (N == 0) {
-            memset(out, 0, like.width);
-        } else {
-            cohort__keys_decode(&like, false, &keys[k], sizeof keys[k], 1, out);
-        }
-    }
-    if (st == COHORT_OK && count_out)
-        *count_out = N;
-    if (st == COHORT_OK && nan_out)
-        *nan_out = nan;
-    free(keys);
-    return st;
+    return quantiles(ctx, src, q, m, method, NULL, elements, count_out, nan_out);
 }
 
 /* Merge the ranks' sketches up a binomial tree into rank 0's.  A rank that

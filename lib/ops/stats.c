@@ -56,6 +56,24 @@ static int merge_states(void *arg, double *left, const double *right)
     return COHORT_OK;
 }
 
+int cohort__stats_check_columns(cohort_ctx *ctx, const cohort_column *cols, int ncols, int64_t rows, int *checked)
+{
+    for (int j = 0; !*checked && rows > 0 && j < ncols; j++)
+        if (!cohort_type_is_integer(cols[j].type) && !cohort_type_is_float(cols[j].type))
+            return COHORT_FAIL(ctx, COHORT_ERR_TYPE, "statistics column %d (%s) is not numeric", j,
+                               cols[j].name ? cols[j].name : "?");
+    *checked |= rows > 0;
+    return COHORT_OK;
+}
+
+int cohort__stats_check_weights(cohort_ctx *ctx, const double *w, int64_t n)
+{
+    for (int64_t r = 0; r < n; r++)
+        if (w[r] < 0 || isinf(w[r]))
+            return COHORT_FAIL(ctx, COHORT_ERR_VALUE, "weight %g is negative or infinite", w[r]);
+    return COHORT_OK;
+}
+
 /* The reproducible mode: stats_exact.c's two passes of exact sums. */
 static int reproducible(cohort_ctx *ctx, cohort_source *src, int flags, int d, cohort_stats **out)
 {
@@ -141,21 +159,13 @@ int cohort_stats_compute(cohort_ctx *ctx, cohort_source *src, int flags, cohort_
         if (st != COHORT_OK || done)
             break;
         rows_seen += rows;
-        for (int j = 0; lst == COHORT_OK && !checked && rows > 0 && j < src->ncols; j++)
-            if (!cohort_type_is_integer(cols[j].type) && !cohort_type_is_float(cols[j].type))
-                lst = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "statistics column %d (%s) is not numeric", j,
-                                  cols[j].name ? cols[j].name : "?");
-        checked |= rows > 0;
+        if (lst == COHORT_OK)
+            lst = cohort__stats_check_columns(ctx, cols, src->ncols, rows, &checked);
         for (int64_t at = 0; lst == COHORT_OK && at < rows; at += SB) {
             int64_t B = rows - at < SB ? rows - at : SB;
             if (weighted) {
                 cohort__column_to_double(&cols[d], at, B, w);
-                for (int64_t r = 0; r < B; r++)
-                    if (w[r] < 0 || isinf(w[r])) {
-                        lst = COHORT_FAIL(ctx, COHORT_ERR_VALUE, "weight %g is negative or infinite", w[r]);
-                        break;
-                    }
-                if (lst != COHORT_OK)
+                if ((lst = cohort__stats_check_weights(ctx, w, B)) != COHORT_OK)
                     break;
             }
             for (int j = 0; j < d; j++) {

@@ -160,20 +160,14 @@ static int pass_over(cohort_ctx *ctx, cohort_source *src, const plan *P, int pas
             break;
         if (pass == 1)
             *rows_seen += rows;
-        for (int j = 0; lst == COHORT_OK && !checked && rows > 0 && j < src->ncols; j++)
-            if (!cohort_type_is_integer(cols[j].type) && !cohort_type_is_float(cols[j].type))
-                lst = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "statistics column %d (%s) is not numeric", j,
-                                  cols[j].name ? cols[j].name : "?");
-        checked |= rows > 0;
+        if (lst == COHORT_OK)
+            lst = cohort__stats_check_columns(ctx, cols, src->ncols, rows, &checked);
         for (int64_t at = 0; lst == COHORT_OK && at < rows; at += SB) {
             int64_t B = rows - at < SB ? rows - at : SB;
             if (P->weighted) {
                 cohort__column_to_double(&cols[d], at, B, w);
-                for (int64_t r = 0; pass == 1 && r < B; r++)
-                    if (w[r] < 0 || isinf(w[r])) {
-                        lst = COHORT_FAIL(ctx, COHORT_ERR_VALUE, "weight %g is negative or infinite", w[r]);
-                        break;
-                    }
+                if (pass == 1)
+                    lst = cohort__stats_check_weights(ctx, w, B);
             }
             for (int j = 0; j < d; j++) {
                 cohort__column_to_double(&cols[j], at, B, buf + (size_t)j * SB);
