@@ -529,6 +529,37 @@ static void test_order_statistics(void)
     free(key), free(x), free(y);
 }
 
+/* Few groups over many ranks: most ranks hold no group after the
+ * exchange, yet every distinct count and product reaches its group.  Two
+ * keys, a value per row that is distinct within each group. */
+static void test_few_groups_many_ranks(void)
+{
+    enum { N = 40 };
+    int64_t k[N];
+    double x[N];
+    for (int i = 0; i < N; i++)
+        k[i] = i % 2 ? 1000 : -1000, x[i] = 1 + i * 0.01;
+    cohort_column c[2] = {cohort_column_make("k", COHORT_INT64, N, k), cohort_column_make("x", COHORT_DOUBLE, N, x)};
+    cohort_groupby_options o = {.aggs = COHORT_AGG_NUNIQUE | COHORT_AGG_PROD | COHORT_AGG_MEDIAN, .reproducible = 1};
+    int st;
+    cohort_table *t = small_groupby(c, 2, 1, &o, &st);
+    CU_ASSERT_EQUAL_FATAL(st, COHORT_OK);
+    int64_t n, *nu = small_col(t, "x_nunique", &n);
+    double *prod = small_col(t, "x_prod", &n);
+    long double p0 = 1, p1 = 1;
+    for (int i = 0; i < N; i++) {
+        if (i % 2)
+            p1 *= x[i];
+        else
+            p0 *= x[i];
+    }
+    CU_ASSERT(n == 2 && nu[0] == N / 2 && nu[1] == N / 2);
+    CU_ASSERT(n == 2 && same_double(prod[0], (double)p0, 1e-14) && same_double(prod[1], (double)p1, 1e-14));
+    CU_ASSERT_EQUAL(same_as_one_rank(t, c, 2, 1, &o), 0);
+    free(nu), free(prod);
+    cohort_table_destroy(&t);
+}
+
 /* Bad columns and options fail on every rank. */
 static void test_errors(void)
 {
@@ -577,6 +608,7 @@ int main(int argc, char **argv)
         {"integer sums and products exact, overflow by the result", test_integer_exactness},
         {"infinities as IEEE arithmetic", test_infinities},
         {"median, quantiles, nunique, products; float keys", test_order_statistics},
+        {"few groups over many ranks: counts and products reach their group", test_few_groups_many_ranks},
         {"bad columns and options", test_errors},
         {NULL, NULL},
     };

@@ -446,19 +446,22 @@ static int partials(job *J, const unsigned char *groups, int64_t ng, cohort_grou
     /* The partials, in key order, and the rank each goes to. */
     int64_t *sc = counts, *rc = counts + p;
     memset(sc, 0, (size_t)p * 8);
-    int owner = 0;
+    int owner = 0, scan = 0;
     for (int64_t r0 = 0, r1; r0 < J->n; r0 = r1) {
         const unsigned char *key = J->pairs + (size_t)r0 * PW;
         for (r1 = r0 + 1; r1 < J->n && memcmp(J->pairs + (size_t)r1 * PW, key, kw) == 0; r1++)
             ;
-        /* The group's rank: the last whose first group is at or below the key. */
-        while (owner + 1 < p) {
-            int next = owner + 1;
+        /* The group's rank: the last rank with groups whose first group is
+         * at or below the key (ranks without groups are passed over). */
+        while (scan + 1 < p) {
+            int next = scan + 1;
             int64_t has;
             memcpy(&has, owners + (size_t)next * (8 + kw), 8);
             if (has && memcmp(owners + (size_t)next * (8 + kw) + 8, key, kw) > 0)
                 break;
-            owner = next;
+            if (has)
+                owner = next;
+            scan = next;
         }
         int64_t before = nsend;
         if (nuniq) {
