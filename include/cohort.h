@@ -337,7 +337,9 @@ int cohort_exchange(cohort_ctx *ctx, const void *sendbuf, const int64_t *sendcou
  *
  * next() is collective: every rank calls it until *done is set, which
  * happens on every rank at the same call (a rank out of rows gets blocks of
- * 0 rows until then).  rewind() starts over; collective.  Both return a
+ * 0 rows until then).  Every call, the last included, sets *cols to views
+ * that name the columns and their types (operations read the types from
+ * the first call, which may already be the last when there are no rows).  rewind() starts over; collective.  Both return a
  * status, equal on every rank.  The views returned stay valid until the next
  * call.  <cohort_io.h> makes sources of HDF5 datasets (cohort_stream_source);
  * cohort_source_columns makes one of columns in memory.

@@ -201,6 +201,14 @@ if r.rc == 0:
     check(vals['a"b'] == 1 and vals["\u00ff\x01"] == np.inf and vals["a\\"] == -np.inf and np.isnan(vals["\u00e9"]),
           "NaN, inf, -inf apart in JSON: %r" % vals)
 
+# Empty datasets: no group, no crash, at every rank count (one of the defects of issue #21).
+with h5py.File(f, "a") as h:
+    h["ek"] = np.zeros(0, dtype=np.int64)
+    h["ev"] = np.zeros(0)
+for np_ in (1, NPS[-1]):
+    r = groupby(["--keys", d("ek"), "--values", d("ev"), "--agg", "count,sum,median,nunique"], np_)
+    check(r.rc == 0 and r.out.strip() == "ek,size,ev_count,ev_sum,ev_median,ev_nunique", "empty datasets: %r" % r.out)
+
 # Bad inputs: one error line, the same exit code everywhere, no output.
 np_ = NPS[-1]
 r = groupby(["--keys", d("uni"), "--values", d("short")], np_, 2)

@@ -92,6 +92,7 @@ int cohort_stream_open(cohort_ctx *ctx, cohort_input *in, size_t block_bytes, co
 int cohort_stream_next(cohort_stream *s, const cohort_column **cols, int64_t *rows, int64_t *first_row, int *done)
 {
     *rows = 0;
+    *cols = s->cols; /* the columns' names and types, even with no rows */
     *done = s->next >= s->blocks; /* the same on every rank */
     if (*done)
         return COHORT_OK;

@@ -423,6 +423,8 @@ int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_
     char names[COHORT_AGG_MAXKEYS + COHORT_AGG_MAXVALUES][64];
     agg_layout *L = calloc(1, sizeof *L);
     int lst = st == COHORT_OK && L == NULL ? COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory") : COHORT_OK;
+    if (st == COHORT_OK && lst == COHORT_OK && cols == NULL) /* the types come from the first block */
+        lst = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_groupby: the source's first block names no columns");
     if (st == COHORT_OK && lst == COHORT_OK) {
         for (int j = 0; j < ncols; j++) {
             if (cols[j].name && cols[j].name[0])
