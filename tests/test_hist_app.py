@@ -155,12 +155,12 @@ check(same(j["counts"], want), "a NaN weight in uniform bins, as numpy's: %s vs 
 # numpy's bin-count estimators (numpy/lib/tests/test_histograms.py's TestHistogramOptimBinNums checks each of them):
 # the same number of bins, edges and counts as np.histogram(x, bins=name), with and without a range (numpy keeps
 # the data within it), on normal, skewed, integer, float32, constant and tiny data.
-est_data = {"fin": X["fin"], "pos": X["pos"], "i": X["i"], "f32": X["f32"], "const": X["const"], "dup": X["dup"]}
+est_data = {"fin": X["fin"], "i": X["i"], "f32": X["f32"], "const": X["const"]}
 for name, v in est_data.items():
     for est in ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt"):
-        for rg in (None, (-1.0, 2.5)):
-            if est == "stone" and name not in ("fin", "dup"):
-                continue  # one histogram per candidate count: a few suffice
+        for rg in (None, (-1.0, 2.5)) if name == "fin" else (None,):
+            if est == "stone" and name != "fin":
+                continue  # one histogram per candidate count: one data set suffices
             j = hist(["--input", d(name), "--bins", est] + (["--range", "%r:%r" % rg] if rg else []), NPS[-1])
             with np.errstate(all="ignore"):
                 c, e = np.histogram(v, bins=est, range=rg)
@@ -219,12 +219,13 @@ NEW = ("inverted_cdf", "averaged_inverted_cdf", "closest_observation", "interpol
        "median_unbiased", "normal_unbiased")
 qs = [0, 0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, 1]
 for name in ("x", "fin", "f32", "i", "dup", "const"):
-    for method in OLD + NEW:
+    # the eight newer methods on three of the data sets, at one rank count: their formulas are what is new
+    for method in OLD + (NEW if name in ("fin", "f32", "i") else ()):
         want = np.nanquantile(X[name] if name != "x" else np.where(np.isinf(X["x"]), np.nan, X["x"]), qs, method=method)
         src = d(name) if name != "x" else d("fin")
         if name == "x":
             want = np.nanquantile(X["fin"], qs, method=method)
-        for np_ in NPS if method in OLD else sorted({NPS[0], NPS[-1]}):
+        for np_ in NPS if method in OLD else NPS[-1:]:
             r = run("cohort-quantile", ["--input", src, "--q", ",".join(map(str, qs)), "--method", method,
                                         "--format", "json"], np_=np_)
             expect_exit(r, 0, "cohort-quantile", "quantile %s %s" % (name, method))
@@ -238,10 +239,11 @@ with h5py.File(f, "a") as h:
     h["zeros"] = np.array([-0.0, 1.0, 2.0, np.nan])
     h["mixed0"] = np.array([0.0, -0.0, -0.0, 0.0, 3.0])
 qx = [0, 0.1, 0.3333, 0.5, 0.66, 0.9, 1]
+ELEMENT = ("lower", "higher", "nearest", "inverted_cdf", "closest_observation")
 for name in ("i64x", "u64x", "zeros", "mixed0"):
     with h5py.File(f, "r") as h:
         v = h[name][...]
-    for method in OLD + NEW:
+    for method in ELEMENT + ("linear", "hazen"):
         r = run("cohort-quantile", ["--input", d(name), "--q", ",".join(map(str, qx)), "--method", method, "--format",
                                     "json"], np_=2)
         expect_exit(r, 0, "cohort-quantile", "quantile %s %s" % (name, method))
