@@ -17,7 +17,7 @@ int cli_optind;
 
 static const cli_option common_options[] = {
     {"verbose", 'v', NULL, "print phase timings and progress messages on stderr"},
-    {"progress", CLI_OPT_PROGRESS, NULL, "show a progress bar on stderr (default when stderr is a terminal)"},
+    {"progress", CLI_OPT_PROGRESS, NULL, "show a progress bar on stderr (off unless asked: the same under mpirun, srun and in batch jobs)"},
     {"no-progress", CLI_OPT_NO_PROGRESS, NULL, "no progress bar"},
     {"memory-budget", CLI_OPT_MEMORY, "BYTES", "fail cleanly (exit 4) rather than use more than BYTES per rank (suffixes K, M, G)"},
     {"help", 'h', NULL, "show this help and exit"},
@@ -41,7 +41,10 @@ int cli_start(cli *c, int *argc, char ***argv)
         return CLI_EXIT_INTERNAL;
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
-    c->progress = c->rank == 0 && isatty(STDERR_FILENO);
+    /* Formats and progress follow the options alone, never isatty(): Open
+     * MPI gives ranks a pseudo-terminal, srun and batch jobs do not, and the
+     * same command must give the same output under each. */
+    c->progress = false;
     c->format = CLI_FORMAT_TEXT;
     size_t len = 1;
     for (int i = 0; i < *argc; i++)
@@ -199,7 +202,9 @@ int cli_next(cli *c, int argc, char **argv, const char **value, int *exit_code)
                 *exit_code = cli_usage(c, "--format %s: use text, csv or json", optarg);
                 return -1;
             }
-            c->format_set = true;
+            break;
+        case CLI_OPT_RAW:
+            c->raw = true;
             break;
         case CLI_OPT_FORCE:
         case CLI_OPT_APPEND:
@@ -390,7 +395,7 @@ int cli_open_inputs(cli *c, const char *const *refs, int n, cohort_input **ins, 
     int st = COHORT_OK;
     text[0] = '\0';
     for (int k = 0; st == COHORT_OK && k < n; k++) {
-        st = cohort_input_open(c->ctx, refs[k], &ins[k]);
+        st = cohort_input_open_flags(c->ctx, refs[k], c->raw ? COHORT_INPUT_RAW : 0, &ins[k]);
         size_t used = strlen(text);
         snprintf(text + used, size - used, "%s%s", k ? " " : "", refs[k]);
     }

@@ -25,8 +25,8 @@ enum {
 };
 
 /* Keys of the long-only options cli_next() handles itself.  A program that
- * takes --format, --force/--append lists them in its own table (with its
- * own help text); the others are always there. */
+ * takes --format, --force/--append or --raw lists them in its own table
+ * (--raw as CLI_RAW_OPTION); the others are always there. */
 enum {
     CLI_OPT_VERSION = 1000,
     CLI_OPT_PROGRESS,
@@ -35,8 +35,13 @@ enum {
     CLI_OPT_FORMAT,
     CLI_OPT_FORCE,
     CLI_OPT_APPEND,
+    CLI_OPT_RAW,
     CLI_OPT_FIRST_FREE /* programs number their own long-only options from here */
 };
+
+#define CLI_RAW_OPTION                                                                                                 \
+    {"raw", CLI_OPT_RAW, NULL,                                                                                         \
+     "read the stored values: no _FillValue, missing_value, valid range or scale_factor/add_offset applied"}
 
 typedef enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_CSV, CLI_FORMAT_JSON } cli_format;
 
@@ -59,7 +64,7 @@ typedef struct cli {
     int verbose;
     bool progress;
     cli_format format;
-    bool format_set;
+    bool raw;                /* --raw: inputs without the CF conventions (COHORT_INPUT_RAW) */
     cohort_output_mode output_mode;
     char *command_line;      /* argv joined, for provenance */
 } cli;
@@ -74,7 +79,7 @@ int cli_start(cli *c, int *argc, char ***argv);
  * error or --help/--version (then *exit_code is what to exit with).  The
  * common options are handled here: -h/--help, --version, -v/--verbose,
  * --progress/--no-progress, --memory-budget, and, if the program lists
- * them, --format, --force and --append.
+ * them, --format, --force, --append and --raw.
  */
 int cli_next(cli *c, int argc, char **argv, const char **value, int *exit_code);
 extern int cli_optind;

@@ -25,9 +25,10 @@ static const cli_option options[] = {
     {"reproducible", OPT_REPRODUCIBLE, NULL, "every result the same bits for any number of ranks (exact float sums)"},
     {"dropna", OPT_DROPNA, "yes|no", "float keys: drop the rows whose key is NaN (yes, the default, as pandas) or keep them as one group, last"},
     {"output", 'o', "FILE:/GROUP", "write one dataset per result column into an HDF5 group"},
-    {"format", CLI_OPT_FORMAT, "FMT", "text (a table, the default on a terminal), csv (default otherwise) or json"},
+    {"format", CLI_OPT_FORMAT, "FMT", "text (a table, the default), csv or json"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
     {"append", CLI_OPT_APPEND, NULL, "add to (or replace a group in) an existing output file"},
+    CLI_RAW_OPTION,
     {NULL, 0, NULL, NULL},
 };
 
@@ -218,8 +219,6 @@ int main(int argc, char **argv)
         return cli_finish(&c, cli_usage(&c, "--agg %s needs --values", "aggregates other than size"));
     if (!o.aggs && nv == 0)
         o.aggs = COHORT_AGG_SIZE; /* keys alone: the size of each group */
-    if (!c.format_set && !output)
-        c.format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TEXT : CLI_FORMAT_CSV;
     char file[4096] = "", group[4096] = "";
     if (output && !cli_output_ref(&c, output, file, group, sizeof file))
         return cli_finish(&c, CLI_EXIT_USAGE);

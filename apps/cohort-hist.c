@@ -22,9 +22,10 @@ static const cli_option options[] = {
     {"density", OPT_DENSITY, NULL, "divide by bin volumes and the total (numpy density=True)"},
     {"cumulative", OPT_CUMULATIVE, NULL, "running totals over the bins (1-D)"},
     {"output", 'o', "FILE:/GROUP", "write counts, edges and attributes into an HDF5 group"},
-    {"format", CLI_OPT_FORMAT, "FMT", "text (a bar chart, the default on a terminal), csv (default otherwise) or json"},
+    {"format", CLI_OPT_FORMAT, "FMT", "text (a bar chart, the default), csv or json"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
     {"append", CLI_OPT_APPEND, NULL, "add to (or replace a group in) an existing output file"},
+    CLI_RAW_OPTION,
     {NULL, 0, NULL, NULL},
 };
 
@@ -268,8 +269,6 @@ int main(int argc, char **argv)
                                         "auto|fd|doane|scott|stone|rice|sturges|sqrt"));
     if (log && (nedges || nranges == 0))
         return cli_finish(&c, cli_usage(&c, "--log needs --range LO:HI with LO > 0 (and no --edges)"));
-    if (!c.format_set && !output)
-        c.format = isatty(STDOUT_FILENO) ? CLI_FORMAT_TEXT : CLI_FORMAT_CSV;
     char file[4096] = "", group[4096] = "";
     if (output && !cli_output_ref(&c, output, file, group, sizeof file))
         return cli_finish(&c, CLI_EXIT_USAGE);

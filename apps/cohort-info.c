@@ -45,6 +45,51 @@ static herr_t collect(hid_t obj, const char *name, const H5O_info_t *info, void 
     return 0;
 }
 
+/* The CF conventions that apply to a dataset, and the type it reads as:
+ * JSON's "cf" member (null if none), or an indented text line (none if none). */
+static void print_cf(const cohort_cf *cf, cohort_type stored, bool json)
+{
+    if (json && cf->flags == 0) {
+        printf(", \"cf\": null");
+        return;
+    }
+    if (cf->flags == 0)
+        return;
+    bool packed = cf->flags & (COHORT_CF_SCALE | COHORT_CF_OFFSET);
+    bool masked = cf->flags & (COHORT_CF_FILL | COHORT_CF_MISSING | COHORT_CF_VALID_MIN | COHORT_CF_VALID_MAX);
+    const char *read_as = cohort_type_name(packed || (masked && cohort_type_is_integer(stored)) ? COHORT_DOUBLE : stored);
+    const char *sep = json ? ", \"cf\": {" : "      CF conventions: ";
+    const struct {
+        unsigned flag;
+        const char *name;
+        double v;
+    } one[] = {{COHORT_CF_FILL, "_FillValue", cf->fill},       {COHORT_CF_VALID_MIN, "valid_min", cf->valid_min},
+               {COHORT_CF_VALID_MAX, "valid_max", cf->valid_max}, {COHORT_CF_SCALE, "scale_factor", cf->scale},
+               {COHORT_CF_OFFSET, "add_offset", cf->offset}};
+    for (size_t k = 0; k < sizeof one / sizeof one[0]; k++) {
+        if (!(cf->flags & one[k].flag))
+            continue;
+        printf(json ? "%s\"%s\": " : "%s%s ", sep, one[k].name);
+        cli_print_number(stdout, one[k].v, false, json ? CLI_FORMAT_JSON : CLI_FORMAT_CSV);
+        sep = ", ";
+    }
+    if (cf->flags & COHORT_CF_MISSING) {
+        printf(json ? "%s\"missing_value\": [" : "%smissing_value ", sep);
+        for (int i = 0; i < cf->nmissing; i++) {
+            printf("%s", i ? (json ? ", " : " ") : "");
+            cli_print_number(stdout, cf->missing[i], false, json ? CLI_FORMAT_JSON : CLI_FORMAT_CSV);
+        }
+        printf("%s", json ? "]" : "");
+        sep = ", ";
+    }
+    if (cf->flags & COHORT_CF_UNSIGNED)
+        printf(json ? "%s\"_Unsigned\": true" : "%s_Unsigned", sep);
+    if (json)
+        printf(", \"read_as\": \"%s\"}", read_as);
+    else
+        printf("; read as %s (--raw: the stored values)\n", read_as);
+}
+
 static const char *layout_name(cohort_layout l)
 {
     return l == COHORT_LAYOUT_CHUNKED ? "chunked" : l == COHORT_LAYOUT_COMPACT ? "compact"
@@ -196,6 +241,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                     printf(", \"available\": %s}", info.filter_available[f] ? "true" : "false");
                 }
                 printf("]");
+                print_cf(&info.cf, info.type, true);
                 print_members(file, w.paths[k], true);
                 printf("}");
             } else {
@@ -213,6 +259,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                     printf("%s%s(%d)%s", f ? " " : ", filters: ", info.filter_name[f], info.filter_id[f],
                            info.filter_available[f] ? "" : " MISSING");
                 printf("\n");
+                print_cf(&info.cf, info.type, false);
                 print_members(file, w.paths[k], false);
             }
         }

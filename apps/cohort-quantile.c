@@ -17,6 +17,7 @@ static const cli_option options[] = {
                                      "median_unbiased or normal_unbiased"},
     {"approx", OPT_APPROX, "EPS", "one pass with a sketch: each value's rank within EPS x count of the exact (lower) one"},
     {"format", CLI_OPT_FORMAT, "FMT", "text (default), csv or json"},
+    CLI_RAW_OPTION,
     {NULL, 0, NULL, NULL},
 };
 
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
     bool element = eps == 0 && cohort_quantile_method_is_element(method);
     cohort_column out = {NULL, COHORT_DOUBLE, 8, m, values};
     int64_t count = 0, nan = 0;
-    int st = cohort_input_open(c.ctx, input, &in);
+    int st = cohort_input_open_flags(c.ctx, input, c.raw ? COHORT_INPUT_RAW : 0, &in);
     if (st == COHORT_OK && cohort_input_ncols(in) != 1) {
         code = CLI_EXIT_INPUT;
         if (c.rank == 0)

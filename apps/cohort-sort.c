@@ -20,6 +20,7 @@ static const cli_option options[] = {
     {"gzip", OPT_GZIP, "LEVEL", "compress the outputs (chunked, shuffle + deflate)"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
     {"append", CLI_OPT_APPEND, NULL, "add to (or replace objects in) an existing output file"},
+    CLI_RAW_OPTION,
     {NULL, 0, NULL, NULL},
 };
 
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
     int ncols = 0, wcols[64];
     int64_t *index = NULL;
     size_t inputs_len = strlen(input) + 1;
-    int st = cohort_input_open(c.ctx, input, &in);
+    int st = cohort_input_open_flags(c.ctx, input, c.raw ? COHORT_INPUT_RAW : 0, &in);
     if (st == COHORT_OK && cohort_input_ncols(in) != 1) {
         if (c.rank == 0)
             fprintf(stderr, "%s: error: %s has %d columns; the keys must be one column (a 1-D dataset or a member)\n",
@@ -111,7 +112,7 @@ int main(int argc, char **argv)
         st = cohort_input_read_partition(c.ctx, in, &keys);
     for (int j = 0; st == COHORT_OK && j < nwith; j++) {
         inputs_len += strlen(with[j]) + 1;
-        st = cohort_input_open(c.ctx, with[j], &win[j]);
+        st = cohort_input_open_flags(c.ctx, with[j], c.raw ? COHORT_INPUT_RAW : 0, &win[j]);
         if (st == COHORT_OK && cohort_input_rows(win[j]) != cohort_input_rows(in)) {
             if (c.rank == 0)
                 fprintf(stderr, "%s: error: %s has %lld rows but the keys %s have %lld\n", c.prog, with[j],

@@ -30,6 +30,7 @@ static const cli_option options[] = {
     {"format", CLI_OPT_FORMAT, "FMT", "text (default) or json"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
     {"append", CLI_OPT_APPEND, NULL, "add to (or replace a group in) an existing output file"},
+    CLI_RAW_OPTION,
     {NULL, 0, NULL, NULL},
 };
 

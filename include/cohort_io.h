@@ -11,7 +11,11 @@
  *                                       (pandas/PyTables tables, H5TB tables)
  *       'run/part-*.h5:/x'              a glob: the files in byte order of
  *                                       their names, rows concatenated
- *   The file part is split from the dataset at the first ":/".
+ *   The file part is split from the dataset at the first ":/".  The
+ *   spellings of HDF5's own tools are accepted too: FILE:path/to/dataset
+ *   (h5dump's, split at the last ':', the path taken from the root) and
+ *   FILE/path/to/dataset (h5ls's, where the file is the prefix that is an
+ *   existing regular file; not for globs, nor for outputs not yet written).
  *   A 2-D dataset is a table of its columns ("c0", "c1", … or the names in a
  *   string attribute "columns" or "column_names" on the dataset).
  *
@@ -30,6 +34,28 @@
  *   buffering); the environment variable COHORT_HDF5_XFER=collective makes
  *   them collective.  A set of files is read by each rank on its own,
  *   opening only the files its rows fall in.
+ *
+ *   CF CONVENTIONS.  Unless the input is opened with COHORT_INPUT_RAW, the
+ *   attributes netCDF-4 and the CF conventions define are applied as
+ *   netCDF4-python and xarray apply them, to 1-D and 2-D numeric datasets
+ *   (compound members carry no attributes of their own):
+ *       _FillValue, missing_value      values equal to them are missing
+ *       valid_min, valid_max,          values outside are missing
+ *       valid_range
+ *       scale_factor, add_offset       value = stored × scale + offset
+ *       _Unsigned = "true"             signed integers read as unsigned
+ *   A missing value reads as NaN, which every operation skips as pandas
+ *   does (the group-by and the statistics skip it; the histogram counts
+ *   it apart).  So a packed variable, or an integer one with missing
+ *   values, reads as float64; a float one keeps its type.  Fill and
+ *   missing values are compared exactly, in the stored type; the valid
+ *   bounds as doubles (exact for every stored value but int64 and uint64
+ *   beyond 2^53).  An attribute of the wrong shape or type (a string
+ *   _FillValue, say), or a fill value the stored type cannot hold, is
+ *   ignored, as netCDF4-python ignores it.  Like xarray, and unlike
+ *   netCDF4-python, netCDF's default fill values (9.96921e36 for floats …)
+ *   are not missing unless an attribute says so.  The files of a glob may
+ *   differ in their attributes (each file's apply to its rows).
  *
  *   Supported element types: integers of 8–64 bits signed or unsigned,
  *   IEEE float and double, either byte order; enums over integers (h5py's
@@ -102,6 +128,23 @@ typedef enum cohort_layout {
 
 #define COHORT_MAX_FILTERS 8
 
+/* The CF conventions (netCDF's "Attribute Conventions") a dataset carries. */
+#define COHORT_CF_FILL 0x01      /**< _FillValue: that value is missing */
+#define COHORT_CF_MISSING 0x02   /**< missing_value (one or more values): missing */
+#define COHORT_CF_VALID_MIN 0x04 /**< valid_min, or valid_range[0]: values below are missing */
+#define COHORT_CF_VALID_MAX 0x08 /**< valid_max, or valid_range[1]: values above are missing */
+#define COHORT_CF_SCALE 0x10     /**< scale_factor: value = stored × scale_factor + add_offset */
+#define COHORT_CF_OFFSET 0x20    /**< add_offset */
+#define COHORT_CF_UNSIGNED 0x40  /**< _Unsigned = "true": signed integers stored, unsigned meant */
+#define COHORT_CF_MISSING_MAX 8  /**< missing_value entries honoured (more is COHORT_ERR_TYPE) */
+
+/** What the attributes of a dataset say about its values (see READING). */
+typedef struct cohort_cf {
+    unsigned flags;          /**< COHORT_CF_* found; 0 when none apply */
+    int nmissing;            /**< entries of missing_value */
+    double fill, missing[COHORT_CF_MISSING_MAX], valid_min, valid_max, scale, offset; /**< as doubles, for display */
+} cohort_cf;
+
 /** What cohort_input_open() found, and what cohort-info shows. */
 typedef struct cohort_dataset_info {
     int ndims;                 /**< 1 or 2 for readable datasets */
@@ -117,6 +160,7 @@ typedef struct cohort_dataset_info {
     int filter_id[COHORT_MAX_FILTERS];
     char filter_name[COHORT_MAX_FILTERS][32];
     int filter_available[COHORT_MAX_FILTERS]; /**< 0: HDF5 cannot load the plugin */
+    cohort_cf cf;              /**< CF conventions on the dataset (numeric datasets, not members) */
 } cohort_dataset_info;
 
 /**
@@ -141,6 +185,15 @@ typedef struct cohort_input cohort_input;
  */
 int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in);
 
+/** Flags of cohort_input_open_flags(). */
+#define COHORT_INPUT_RAW 0x1 /**< read the stored values: no CF conventions applied */
+
+/**
+ * cohort_input_open() with @flags (0 or COHORT_INPUT_RAW), equal on every
+ * rank.  Collective.
+ */
+int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, cohort_input **in);
+
 /** Close an input; accepts NULL, sets *in to NULL.  Collective (it may close a shared file). */
 void cohort_input_close(cohort_input **in);
 
@@ -157,7 +210,8 @@ const char *cohort_input_column_name(const cohort_input *in, int j);
 const char *cohort_input_ref(const cohort_input *in);
 /** Number of files behind the reference. */
 int cohort_input_nfiles(const cohort_input *in);
-/** Description of the dataset (from the first file; dims[0] is the global row count). */
+/** Description of the dataset (from the first file; dims[0] is the global row count; type and
+ *  width as read, after the CF conventions; cf.flags is 0 when opened raw). */
 const cohort_dataset_info *cohort_input_info(const cohort_input *in);
 
 /**

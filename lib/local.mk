@@ -27,6 +27,7 @@ lib_libcohort_la_SOURCES += \
 	lib/io/io.h \
 	lib/io/describe.c \
 	lib/io/hdf5_util.c \
+	lib/io/cf.c \
 	lib/io/input.c \
 	lib/io/output.c \
 	lib/io/ref.c \

@@ -206,6 +206,10 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
     }
     info->width = width;
     raw->swap = info->type != COHORT_BYTES && width > 1 && info->big_endian != host_big_endian();
+    if (!member || !member[0])
+        cohort__cf_inspect(d, info, raw);
+    else
+        info->cf.scale = 1.0;
 
     if (info->ndims < 1 || info->ndims > 2) {
         st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has %d dimensions; Cohort reads 1-D columns and 2-D tables (rows x columns)",

@@ -44,7 +44,10 @@ struct cohort_input {
     int nfiles;
     file_meta *meta;   /* per file */
     int64_t *first;    /* first global row of each file; first[nfiles] = rows */
-    cohort_dataset_info info;
+    cohort_dataset_info info; /* type and width as read: after the CF conventions */
+    cohort_type stored_type;  /* as stored (after _Unsigned) */
+    size_t stored_width;
+    bool decode;              /* some file's values go through cohort__cf_decode */
     char (*colnames)[COLNAME_MAX];
     bool direct;       /* 1-D, not a member: read straight into the column */
     size_t max_record; /* largest stored row over the files, for staging */
@@ -231,7 +234,36 @@ static int check_consistent(cohort_ctx *ctx, const cohort_input *in)
     return COHORT_OK;
 }
 
+/* The type values are read as: the stored one, or float64 when the CF
+ * conventions of any file make it so (files may differ in attributes). */
+static void decide_types(cohort_input *in, bool raw)
+{
+    in->stored_type = in->meta[0].info.type;
+    in->stored_width = in->meta[0].info.width;
+    in->decode = false;
+    if (raw) {
+        memset(&in->info.cf, 0, sizeof in->info.cf);
+        in->info.cf.scale = 1.0;
+        return;
+    }
+    cohort_type type = in->stored_type;
+    for (int i = 0; i < in->nfiles; i++)
+        if (cohort__cf_type(&in->meta[i].info.cf, in->stored_type) == COHORT_DOUBLE)
+            type = COHORT_DOUBLE;
+    for (int i = 0; i < in->nfiles; i++)
+        if (in->meta[i].info.cf.flags & ~(unsigned)COHORT_CF_UNSIGNED)
+            in->decode = true;
+    in->decode = in->decode || type != in->stored_type;
+    in->info.type = type;
+    in->info.width = type == COHORT_BYTES ? in->stored_width : cohort_type_size(type);
+}
+
 int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
+{
+    return cohort_input_open_flags(ctx, ref, 0, in_out);
+}
+
+int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, cohort_input **in_out)
 {
     h5_quiet q;
     cohort__h5_quiet_begin(&q);
@@ -257,7 +289,13 @@ int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
             strlen(in->member) >= sizeof in->member)
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: not a dataset reference (FILE:/path/to/dataset[#member])", ref);
         else if (in->dataset[0] == '\0')
-            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: names no dataset (write FILE:/path/to/dataset)", ref);
+            st = access(pattern, F_OK) == 0 || strpbrk(pattern, "*?[")
+                     ? COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: names no dataset (write %s:/path/to/dataset)", ref, pattern)
+                     : COHORT_FAIL(ctx, COHORT_ERR_NOTFOUND,
+                                   "%s: no such file (a dataset is named FILE:/path/to/dataset, or FILE/path/to/dataset when FILE exists)",
+                                   ref);
+        else if (flags & ~(unsigned)COHORT_INPUT_RAW)
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: unknown flags 0x%x", ref, flags);
     }
     /* A misspelt transfer mode is an error, not quietly the default. */
     const char *xfer = getenv("COHORT_HDF5_XFER");
@@ -315,6 +353,7 @@ int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
         for (int i = 0; i < in->nfiles; i++)
             in->first[i + 1] = in->first[i] + in->meta[i].rows;
         in->info.dims[0] = in->first[in->nfiles];
+        decide_types(in, flags & COHORT_INPUT_RAW);
         in->direct = in->info.ndims == 1 && in->member[0] == '\0';
         for (int i = 0; i < in->nfiles; i++)
             if (in->meta[i].raw.record > in->max_record)
@@ -371,12 +410,13 @@ const char *cohort_input_column_name(const cohort_input *in, int j)
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* Move @n stored rows at @src into the columns at row @at, fixing byte order. */
-static void convert_rows(const raw_layout *raw, size_t width, const unsigned char *src, int64_t n,
+/* Move @n stored rows at @src into the columns from row @at (columns of
+ * @at_width bytes per row), packed at the stored @width, fixing byte order. */
+static void convert_rows(const raw_layout *raw, size_t width, size_t at_width, const unsigned char *src, int64_t n,
                          cohort_column *cols, int64_t at)
 {
     for (int j = 0; j < raw->ncols; j++) {
-        unsigned char *dst = (unsigned char *)cols[j].data + (size_t)at * width;
+        unsigned char *dst = (unsigned char *)cols[j].data + (size_t)at * at_width;
         const unsigned char *s = src + raw->offset + (size_t)j * raw->stride;
         switch (width) { /* constant widths let the compiler vectorise the gather */
         case 1: for (int64_t i = 0; i < n; i++) dst[i] = s[(size_t)i * raw->record]; break;
@@ -403,6 +443,17 @@ static int read_rows(cohort_ctx *ctx, cohort_input *in, hid_t dxpl, int64_t row,
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot read rows %lld..%lld of %s", in->names[in->open_file],
                                (long long)row, (long long)(row + n), in->dataset);
     return COHORT_OK;
+}
+
+/* Rows [at, at + n) of the columns, read packed at the stored width from
+ * row @at on, become values of the type read (file @f's conventions). */
+static void decode_rows(const cohort_input *in, int f, cohort_column *cols, int ncols, int64_t at, int64_t n)
+{
+    if (!in->decode)
+        return;
+    for (int j = 0; j < ncols; j++)
+        cohort__cf_decode(&in->meta[f].info.cf, &in->meta[f].raw, in->stored_type, in->info.type,
+                          (unsigned char *)cols[j].data + (size_t)at * in->info.width, n);
 }
 
 int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t count, cohort_column *cols)
@@ -452,9 +503,11 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
             void *buf = direct ? (unsigned char *)cols[0].data + (size_t)off * width : stage;
             int rc = read_rows(ctx, in, dxpl, begin + off, n, buf);
             if (rc == COHORT_OK && !direct)
-                convert_rows(&in->meta[0].raw, width, stage, n, cols, off);
+                convert_rows(&in->meta[0].raw, in->stored_width, width, stage, n, cols, off);
             else if (rc == COHORT_OK && in->meta[0].raw.swap)
-                cohort__byteswap(buf, (size_t)n, width);
+                cohort__byteswap(buf, (size_t)n, in->stored_width);
+            if (rc == COHORT_OK)
+                decode_rows(in, 0, cols, ncols, off, n);
             if (st == COHORT_OK)
                 st = rc;
             cohort__progress(ctx, "read", (double)(off + n), (double)count);
@@ -474,9 +527,11 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
             if (st == COHORT_OK)
                 st = read_rows(ctx, in, dxpl, row - in->first[f], n, buf);
             if (st == COHORT_OK && !direct)
-                convert_rows(&in->meta[f].raw, width, stage, n, cols, off);
+                convert_rows(&in->meta[f].raw, in->stored_width, width, stage, n, cols, off);
             else if (st == COHORT_OK && in->meta[f].raw.swap)
-                cohort__byteswap(buf, (size_t)n, width);
+                cohort__byteswap(buf, (size_t)n, in->stored_width);
+            if (st == COHORT_OK)
+                decode_rows(in, f, cols, ncols, off, n);
             off += n;
             cohort__progress(ctx, "read", (double)off, (double)count);
         }

@@ -40,7 +40,24 @@ typedef struct raw_layout {
     size_t stride;        /* distance between consecutive columns within a record (2-D) */
     int ncols;
     bool swap;            /* byte order differs from this machine's */
+    /* The CF conventions' values in the stored type, this machine's byte
+     * order, for exact comparison (info->cf has them as doubles). */
+    unsigned char fill[8], missing[COHORT_CF_MISSING_MAX][8];
 } raw_layout;
+
+/* Apply the CF conventions @cf (@raw's fill and missing values) to @n
+ * values of @stored type packed at @data, in place, giving values of type
+ * @out (COHORT_DOUBLE, or the stored float type itself) packed at @data:
+ * missing ones NaN, packed ones unpacked.  @data must hold n values of @out. */
+void cohort__cf_decode(const cohort_cf *cf, const raw_layout *raw, cohort_type stored, cohort_type out, void *data,
+                       int64_t n);
+
+/* Find the CF conventions' attributes on dataset @d (info->type, width
+ * already classified) into info->cf and @raw; _Unsigned changes info->type. */
+void cohort__cf_inspect(hid_t d, cohort_dataset_info *info, raw_layout *raw);
+
+/* The type values of @stored type read as under the conventions @cf. */
+cohort_type cohort__cf_type(const cohort_cf *cf, cohort_type stored);
 
 /* Describe @path in @file; with @member, the member of a compound.  On
  * success fills @info (type of the column) and @raw.  Errors name

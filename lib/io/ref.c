@@ -8,25 +8,64 @@
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* The length of the file part of an h5ls-style "FILE/path/in/file": the
+ * prefix, ending before a '/', that is a regular file (at most one can be,
+ * as a file is no directory); 0 if none is. */
+static size_t h5ls_file_length(const char *ref)
+{
+    struct stat sb;
+    char buf[4096];
+    size_t len = strlen(ref);
+    if (len >= sizeof buf || strpbrk(ref, "*?[") || (stat(ref, &sb) == 0))
+        return 0; /* a glob, or the whole of it exists: it is the file */
+    memcpy(buf, ref, len + 1);
+    for (size_t i = 1; i < len; i++) {
+        if (buf[i] != '/')
+            continue;
+        buf[i] = '\0';
+        bool file = stat(buf, &sb) == 0 && S_ISREG(sb.st_mode);
+        buf[i] = '/';
+        if (file)
+            return i;
+    }
+    return 0;
+}
 
 int cohort_ref_parse(const char *ref, char *file, char *dataset, char *member, size_t size)
 {
     if (ref == NULL || file == NULL || dataset == NULL || member == NULL || size == 0)
         return COHORT_ERR_ARG;
     file[0] = dataset[0] = member[0] = '\0';
-    const char *split = strstr(ref, ":/");
-    size_t flen = split ? (size_t)(split - ref) : strlen(ref);
+    /* The file ends at the first ":/"; else at the last ':' (FILE:path,
+     * h5dump's spelling without the leading slash); else, h5ls's FILE/path,
+     * where a prefix of it is an existing file. */
+    const char *split = strstr(ref, ":/"), *path = NULL;
+    size_t flen = strlen(ref);
+    if (split) {
+        flen = (size_t)(split - ref), path = split + 1;
+    } else if ((split = strrchr(ref, ':')) != NULL && split[1] != '\0') {
+        flen = (size_t)(split - ref), path = split + 1;
+    } else if (split == NULL && (flen = h5ls_file_length(ref)) > 0) {
+        path = ref + flen;
+    } else {
+        flen = strlen(ref) - (split != NULL); /* "FILE:" names the file */
+    }
     if (flen == 0 || flen >= size)
         return COHORT_ERR_ARG;
     memcpy(file, ref, flen);
     file[flen] = '\0';
-    if (!split)
+    if (!path)
         return COHORT_OK;
-    const char *path = split + 1, *hash = strrchr(path, '#');
+    const char *hash = strrchr(path, '#');
     size_t plen = hash ? (size_t)(hash - path) : strlen(path);
-    if (plen >= size || (hash && (hash[1] == '\0' || strlen(hash + 1) >= size)))
+    size_t slash = path[0] != '/'; /* a relative path is from the root */
+    if (plen + slash >= size || (hash && (hash[1] == '\0' || strlen(hash + 1) >= size)))
         return COHORT_ERR_ARG;
-    memcpy(dataset, path, plen);
+    dataset[0] = '/';
+    memcpy(dataset + slash, path, plen);
+    plen += slash;
     dataset[plen] = '\0';
     /* "/grp/" names the group itself: drop trailing slashes but keep "/". */
     while (plen > 1 && dataset[plen - 1] == '/')
