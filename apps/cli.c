@@ -322,7 +322,18 @@ bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size
     char member[16];
     if (cohort_ref_parse(ref, file, path, member, size) != COHORT_OK || path[0] == '\0' || member[0] != '\0' ||
         strpbrk(file, "*?[")) {
-        cli_usage(c, "--output %s: expected FILE:/path (one file, an object path, no #member)", ref);
+        /* h5ls's FILE/path names an existing file only: suggest the colon. */
+        static const char *const ext[] = {".h5/", ".hdf5/", ".he5/", ".nc/", ".nc4/", ".hdf/"};
+        const char *at = NULL;
+        for (size_t k = 0; k < sizeof ext / sizeof ext[0] && !strchr(ref, ':'); k++) {
+            const char *e = strstr(ref, ext[k]);
+            if (e && (!at || e < at))
+                at = e + strlen(ext[k]) - 1;
+        }
+        if (at)
+            cli_usage(c, "--output %s: expected FILE:/path; write %.*s:%s", ref, (int)(at - ref), ref, at);
+        else
+            cli_usage(c, "--output %s: expected FILE:/path (one file, an object path, no #member)", ref);
         return false;
     }
     return true;

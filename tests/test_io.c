@@ -116,6 +116,31 @@ static void test_ref_parse(void)
     CU_ASSERT_EQUAL(cohort_ref_parse(":/x", f, d, m, 64), COHORT_ERR_ARG);
     CU_ASSERT_EQUAL(cohort_ref_parse("f.h5:/x#", f, d, m, 64), COHORT_ERR_ARG);
     CU_ASSERT_EQUAL(cohort_ref_parse("a-very-long-file-name.h5:/x", f, d, m, 8), COHORT_ERR_ARG);
+    /* h5dump's spelling: the path after the last ':' is from the root. */
+    CU_ASSERT_EQUAL(cohort_ref_parse("a.h5:x/y#col", f, d, m, 64), COHORT_OK);
+    CU_ASSERT_STRING_EQUAL(f, "a.h5");
+    CU_ASSERT_STRING_EQUAL(d, "/x/y");
+    CU_ASSERT_STRING_EQUAL(m, "col");
+    CU_ASSERT_EQUAL(cohort_ref_parse("a.h5:", f, d, m, 64), COHORT_OK);
+    CU_ASSERT_STRING_EQUAL(f, "a.h5");
+    CU_ASSERT_STRING_EQUAL(d, "");
+    /* h5ls's spelling: split where a prefix is an existing file. */
+    char dir[] = "/tmp/cohort-ref-XXXXXX", file[96], ref[128];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/d.h5", dir);
+    FILE *fp = fopen(file, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fclose(fp);
+    snprintf(ref, sizeof ref, "%s/events/key", file);
+    CU_ASSERT_EQUAL(cohort_ref_parse(ref, f, d, m, 64), COHORT_OK);
+    CU_ASSERT_STRING_EQUAL(f, file);
+    CU_ASSERT_STRING_EQUAL(d, "/events/key");
+    snprintf(ref, sizeof ref, "%s/none.h5/x", dir); /* no prefix is a file: all of it is the file */
+    CU_ASSERT_EQUAL(cohort_ref_parse(ref, f, d, m, 64), COHORT_OK);
+    CU_ASSERT_STRING_EQUAL(f, ref);
+    CU_ASSERT_STRING_EQUAL(d, "");
+    remove(file);
+    rmdir(dir);
 }
 
 static void test_hdf5_mapping(void)

@@ -142,6 +142,19 @@ static cohort_type unsigned_of(cohort_type t)
     }
 }
 
+cohort_type cohort__cf_raw_type(const cohort_cf *cf, cohort_type type)
+{
+    if (!(cf->flags & COHORT_CF_UNSIGNED))
+        return type;
+    switch (type) {
+    case COHORT_UINT8: return COHORT_INT8;
+    case COHORT_UINT16: return COHORT_INT16;
+    case COHORT_UINT32: return COHORT_INT32;
+    case COHORT_UINT64: return COHORT_INT64;
+    default: return type;
+    }
+}
+
 void cohort__cf_inspect(hid_t d, cohort_dataset_info *info, raw_layout *raw)
 {
     cohort_cf *cf = &info->cf;

@@ -242,6 +242,7 @@ static void decide_types(cohort_input *in, bool raw)
     in->stored_width = in->meta[0].info.width;
     in->decode = false;
     if (raw) {
+        in->stored_type = in->info.type = cohort__cf_raw_type(&in->meta[0].info.cf, in->stored_type);
         memset(&in->info.cf, 0, sizeof in->info.cf);
         in->info.cf.scale = 1.0;
         return;

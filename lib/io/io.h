@@ -56,6 +56,9 @@ void cohort__cf_decode(const cohort_cf *cf, const raw_layout *raw, cohort_type s
  * already classified) into info->cf and @raw; _Unsigned changes info->type. */
 void cohort__cf_inspect(hid_t d, cohort_dataset_info *info, raw_layout *raw);
 
+/* The type as stored, before _Unsigned: what COHORT_INPUT_RAW reads. */
+cohort_type cohort__cf_raw_type(const cohort_cf *cf, cohort_type type);
+
 /* The type values of @stored type read as under the conventions @cf. */
 cohort_type cohort__cf_type(const cohort_cf *cf, cohort_type stored);
 
