@@ -20,7 +20,7 @@ static const cli_option options[] = {
     {"mean", OPT_MEAN, "M", "mean of the normal distribution (default 0)"},
     {"std", OPT_STD, "S", "standard deviation of the normal distribution (default 1)"},
     {"cols", OPT_COLS, "C", "C columns: a rows x C 2-D dataset, or C value columns with --table (default 1)"},
-    {"nan-fraction", OPT_NAN, "F", "make a fraction F of float values NaN (default 0)"},
+    {"nan-fraction", OPT_NAN, "F", "make a fraction F of the float columns' values NaN (default 0)"},
     {"seed", OPT_SEED, "S", "random seed (default 42)"},
     {"chunk", OPT_CHUNK, "ROWS", "chunked layout with ROWS rows per chunk (default contiguous)"},
     {"gzip", OPT_GZIP, "LEVEL", "compress with shuffle + deflate at LEVEL 1-9 (chunked)"},
@@ -66,6 +66,24 @@ static bool parse_column(cli *c, const char *s, const cohort_gen_spec *base, col
         }
     }
     return true;
+}
+
+/* The generator's stream of one column: a hash (FNV-1a) of the object's
+ * path in the file and the column's name, so that every column of every
+ * output is independent of the others (with one seed, /X's second column
+ * is not /events/value), while the same command gives the same values at
+ * any rank count and into any file. */
+static uint64_t column_stream(const char *path, const char *column)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *s = path;; s++) {
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+        if (*s == '\0')
+            break;
+    }
+    for (const char *s = column; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return h;
 }
 
 static long double default_max(cohort_type t)
@@ -171,11 +189,18 @@ int main(int argc, char **argv)
             snprintf(specs[i].name, sizeof specs[i].name, "v%d", i);
         }
     }
+    bool any_float = false;
+    for (int i = 0; i < nspecs; i++)
+        any_float |= cohort_type_is_float(specs[i].type);
+    if (base.nan_fraction > 0 && !any_float)
+        return cli_finish(&c, cli_usage(&c, "--nan-fraction %g: no float column to make NaN (integers have none)",
+                                        base.nan_fraction));
     for (int i = 0; i < nspecs; i++) {
         cohort_gen_spec *g = &specs[i].gen;
         if (!specs[i].bounds_set)
             g->max = default_max(specs[i].type) > g->min ? default_max(specs[i].type) : g->min;
-        g->stream = (uint64_t)i;
+        if (cohort_type_is_integer(specs[i].type))
+            g->nan_fraction = 0; /* --nan-fraction: the float columns; integers have no NaN */
         /* Check the spec once, the same way on every rank. */
         cohort_column probe = cohort_column_make(NULL, specs[i].type, 0, NULL);
         if (cohort_generate(g, 0, &probe) != COHORT_OK)
@@ -218,7 +243,9 @@ int main(int argc, char **argv)
             int64_t off = k * brows < count ? k * brows : count, n = count - off < brows ? count - off : brows;
             for (int j = 0; j < ncols; j++) {
                 cohort_gen_spec g = specs[table ? ds : 0].gen;
-                g.stream = table ? (uint64_t)ds : (uint64_t)j;
+                char cname[32];
+                snprintf(cname, sizeof cname, "c%d", j);
+                g.stream = table ? column_stream(path, specs[ds].name) : column_stream(path, ncols > 1 ? cname : "");
                 colv[j] = cohort_column_make(NULL, t, n, bufs[j]);
                 cohort_generate(&g, begin + off, &colv[j]);
             }

@@ -238,14 +238,19 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_RANGE: {
-            char *colon = strchr(v + 1, ':'), *end1, *end2;
+            char *colon = *v ? strchr(v + 1, ':') : NULL, *end1, *end2;
             if (nranges == COHORT_HIST_MAXDIM || !colon) {
                 ok = (cli_usage(&c, "--range %s: expected LO:HI", v), false);
                 break;
             }
             lo[nranges] = strtod(v, &end1);
             hi[nranges] = strtod(colon + 1, &end2);
-            if (end1 != colon || *end2 || !(lo[nranges] <= hi[nranges]) || !isfinite(lo[nranges]) || !isfinite(hi[nranges]))
+            /* Both bounds, always: "0:" is no range (strtod reads "" as 0). */
+            if (end1 == v || end2 == colon + 1)
+                ok = (cli_usage(&c, "--range %s: give both bounds, LO:HI (leave --range out for the data's own)", v),
+                      false);
+            else if (end1 != colon || *end2 || !(lo[nranges] <= hi[nranges]) || !isfinite(lo[nranges]) ||
+                     !isfinite(hi[nranges]))
                 ok = (cli_usage(&c, "--range %s: expected LO:HI with finite LO <= HI", v), false);
             nranges++;
             break;

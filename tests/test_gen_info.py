@@ -97,6 +97,22 @@ t = [(data("t%d.h5" % n, "/t/key"), data("t%d.h5" % n, "/t/v")) for n in NPS]
 check(all(np.array_equal(k, t[0][0]) and np.array_equal(v, t[0][1]) and len(k) == 2 for k, v in t), "tables")
 check(all(len(data("e%d.h5" % n, "/x")) == 0 for n in NPS), "zero-row dataset")
 
+# Columns are independent of one another with one seed: the streams are keyed
+# by the object's path and the column's name (issue #20: examples/slurm's
+# pipeline made /X[:,1] equal to /events/value); --nan-fraction leaves the
+# integer key columns of a table alone.
+r = gen("ind.h5:/X", "--rows", "1000", "--cols", "2")
+expect_exit(r, 0, "cohort-gen", "2-D for independence")
+r = gen("ind.h5:/events", "--rows", "1000", "--table", "--column", "key:int64:zipf:0:1000", "--column",
+        "value:double:uniform", "--nan-fraction", "0.2", "--append")
+expect_exit(r, 0, "cohort-gen", "--nan-fraction with an integer key column")
+X, key, value = data("ind.h5", "/X"), data("ind.h5", "/events/key"), data("ind.h5", "/events/value")
+check(not np.array_equal(X[:, 1], value) and not np.array_equal(X[:, 0], value)
+      and abs(np.corrcoef(X[:, 1], np.nan_to_num(value))[0, 1]) < 0.2, "columns of different outputs independent")
+check(key.dtype == np.int64 and 0.1 < np.isnan(value).mean() < 0.3, "NaN in the float column only")
+r = gen("ind2.h5:/X", "--rows", "1000", "--cols", "2", np_=NPS[-1])
+check(np.array_equal(data("ind2.h5", "/X"), X), "the same command into another file: the same values")
+
 # Output conventions: exists -> 3, --force replaces, --append adds, failures leave nothing.
 r = gen("m1.h5:/g/m", "--rows", "10")
 expect_exit(r, 3, "cohort-gen", "output exists", ["m1.h5", "--force"])

@@ -198,6 +198,13 @@ check(abs(j["counts"][-1] - 1) < 1e-12, "cumulative density ends at 1")
 # Text and CSV renderings, and HDF5 output.
 r = run("cohort-hist", ["--input", d("fin"), "--bins", "4", "--range", "-2:2", "--format", "text"], np_=2)
 check(r.out.count("\n") == 5 and "2]" in r.out and "\u2588" in r.out, "text bar chart:\n" + r.out)
+# The default is the text chart whatever stdout is (a pipe here; a
+# pseudo-terminal under mpirun, a file under srun): never isatty's choice.
+r2 = run("cohort-hist", ["--input", d("fin"), "--bins", "4", "--range", "-2:2"], np_=2)
+check(r2.out == r.out, "the default format is text, also into a pipe:\n" + r2.out)
+for bad in ("0:", ":1", "", "1"):
+    r2 = run("cohort-hist", ["--input", d("fin"), "--range", bad], np_=2)
+    expect_exit(r2, 1, "cohort-hist", "--range %r" % bad, ["--range"])
 r = run("cohort-hist", ["--input", d("fin"), "--bins", "4", "--range", "-2:2", "--format", "csv"], np_=2)
 lines = r.out.strip().splitlines()
 check(lines[0] == "lo,hi,count" and len(lines) == 5, "csv output")
