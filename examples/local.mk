@@ -3,7 +3,7 @@
 EXTRA_DIST += examples/Makefile examples/moments.f90
 # The sbatch scripts users copy: installed with the documentation.
 slurmexamplesdir = $(docdir)/examples/slurm
-dist_slurmexamples_DATA = examples/slurm/README examples/slurm/pipeline.sbatch \
+dist_slurmexamples_DATA = examples/slurm/README examples/slurm/pipeline.sbatch examples/slurm/array.sbatch \
 	$(COHORT_APP_NAMES:%=examples/slurm/%.sbatch)
 noinst_PROGRAMS += examples/bucket_sort
 examples_bucket_sort_SOURCES = examples/bucket_sort.c

@@ -79,6 +79,14 @@
  *   involved); compressed ones need collective transfers in HDF5 1.10, and
  *   are tested with Open MPI's default and dynamic_gen2 fcoll components.
  *
+ * MPI-IO HINTS
+ *
+ *   Every file opened through MPI-IO (a single input, every output) gets
+ *   the hints of the environment variable COHORT_MPIIO_HINTS, key=value
+ *   pairs separated by commas ("striping_factor=8,striping_unit=4194304",
+ *   "cb_nodes=4"); unset, MPI_INFO_NULL.  A malformed value makes
+ *   cohort_input_open() and cohort_output_open() fail with COHORT_ERR_ARG.
+ *
  * HDF5 ERRORS
  *
  *   The library silences HDF5's automatic error printing during its calls

@@ -390,6 +390,18 @@ static void test_errors(void)
     else
         unsetenv("COHORT_HDF5_XFER");
     free(was);
+    /* MPI-IO hints: malformed ones fail reads and writes alike; good ones are taken. */
+    setenv("COHORT_MPIIO_HINTS", "cb_nodes=1,striping_factor", 1);
+    expect_error(ref("plain.h5", ":/x"), COHORT_ERR_ARG, "COHORT_MPIIO_HINTS=cb_nodes=1,striping_factor", "key=value");
+    cohort_output *out = NULL;
+    CU_ASSERT_EQUAL(cohort_output_open(T_ctx, t_path(t_tmpdir(), "hints.h5"), COHORT_OUTPUT_FORCE, NULL, NULL, &out),
+                    COHORT_ERR_ARG);
+    CU_ASSERT_PTR_NULL(out);
+    setenv("COHORT_MPIIO_HINTS", "cb_nodes=1; romio_cb_read=disable  striping_unit=1048576", 1);
+    cohort_input *in = NULL;
+    CU_ASSERT_EQUAL(cohort_input_open(T_ctx, ref("plain.h5", ":/x"), &in), COHORT_OK);
+    cohort_input_close(&in);
+    unsetenv("COHORT_MPIIO_HINTS");
 }
 
 /* One rank's bad reference: every rank gets that rank's error, nobody hangs. */

@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from apptest import loads, BUILD, SESSION, check, finish, tempdir
+from apptest import loads, BUILD, SESSION, check, finish, run, tempdir
 
 SRCDIR = os.path.dirname(os.environ.get("COHORT_TEST_SRCDIR", os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(SRCDIR, "examples", "slurm")
@@ -213,6 +213,27 @@ jobs = {
     "stats": submit(script("cohort-stats"), work),
     "pipeline": submit(script("pipeline"), work, rows=100000, work="pipe"),
 }
+# A job array: one task per step file (examples/slurm/array.sbatch).
+arr = os.path.join(tmp, "array")
+os.makedirs(arr)
+steps = []
+for k in range(2):
+    steps.append(np.random.default_rng(k).normal(size=1000 + k))
+    with h5py.File(os.path.join(arr, "step-%04d.h5" % k), "w") as h:
+        h["x"] = steps[-1]
+array_job = submit(script("array"), arr, "--array=0-1")
+# The same command prints the same output under srun, under mpirun and
+# outside Slurm (Open MPI gives ranks a pseudo-terminal, srun does not).
+fmt = os.path.join(tmp, "formats")
+os.makedirs(fmt)
+with open(os.path.join(fmt, "formats.sbatch"), "w") as f:
+    f.write("#!/bin/bash\n#SBATCH --ntasks=2\n#SBATCH --output=%x-%j.out\nset -e\n"
+            "for l in 'srun --mpi=pmix' mpirun; do\n"
+            "  $l cohort-hist --input \"$COHORT_IN\" --bins 8 --range -4:4 > \"${l%% *}.txt\"\n"
+            "  $l cohort-groupby --keys \"$COHORT_IN\" --agg size >> \"${l%% *}.txt\"\n"
+            "done\n")
+formats_job = submit(os.path.join(fmt, "formats.sbatch"), fmt, "--dependency=afterok:" + gen,
+                     "--job-name=formats", **{"in": data + ":/events/key"})
 # More ranks than rows: generate 3 rows at 4 ranks, then sort, group and
 # describe them, each job starting when the one before has succeeded.
 tiny = os.path.join(tmp, "tiny")
@@ -228,7 +249,7 @@ while job_state(killed)[0] in ("PENDING", "CONFIGURING", "RUNNING") and not saw_
     saw_partial = bool(glob.glob(os.path.join(killed_dir, ".big.h5.cohort-*.tmp")))
     time.sleep(0.5)
 
-states = wait(list(jobs.values()) + [tiny_gen, tiny_sort, tiny_groups, tiny_stats])
+states = wait(list(jobs.values()) + [tiny_gen, tiny_sort, tiny_groups, tiny_stats, array_job, formats_job])
 for name, job in jobs.items():
     expect_completed(states, job, work, {"sort-mpirun": "sort-mpirun", "pipeline": "cohort-pipeline"}.get(
         name, "cohort-" + name))
@@ -270,6 +291,20 @@ if states[jobs["pipeline"]] == "COMPLETED":
                32, (-4, 4), "pipeline: histogram")
     check_stats(pdata, os.path.join(pipe, "stats.h5"), "pipeline: statistics")
     check("intercept" in joblog(work, "cohort-pipeline", jobs["pipeline"]), "pipeline: no regression printed")
+
+if check(states[array_job] == "COMPLETED", "array.sbatch: %s" % states[array_job]):
+    for k, x in enumerate(steps):
+        st = read(os.path.join(arr, "stats-%04d.h5" % k), "/stats/mean")
+        check(np.isclose(st[0], x.mean(), rtol=1e-13), "array task %d: mean %r vs %r" % (k, st, x.mean()))
+        log = joblog(arr, "cohort-array", "%s_%d" % (array_job, k))
+        check('"count": %d' % x.size in log, "array task %d's log: %r" % (k, log[:300]))
+if check(states[formats_job] == "COMPLETED", "formats job: %s\n%s" % (states[formats_job],
+                                                                     joblog(fmt, "formats", formats_job))):
+    out = [open(os.path.join(fmt, l + ".txt")).read() for l in ("srun", "mpirun")]
+    r1 = run("cohort-hist", ["--input", data + ":/events/key", "--bins", "8", "--range", "-4:4"], np_=2)
+    r2 = run("cohort-groupby", ["--keys", data + ":/events/key", "--agg", "size"], np_=2)
+    check(out[0] == out[1] == r1.out + r2.out and "\u2588" in r1.out,
+          "the same text under srun, mpirun and outside Slurm:\n%s\n---\n%s" % (out[0][:500], out[1][:500]))
 
 for job, name in ((tiny_gen, "cohort-gen"), (tiny_sort, "cohort-sort"), (tiny_groups, "cohort-groupby"),
                   (tiny_stats, "cohort-stats")):

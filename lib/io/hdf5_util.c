@@ -4,6 +4,8 @@
  */
 #include "io.h"
 
+#include <stdlib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -111,12 +113,60 @@ void cohort__byteswap(void *data, size_t n, size_t width)
     }
 }
 
+/* The MPI-IO hints of COHORT_MPIIO_HINTS ("key=value,key=value", commas,
+ * semicolons or blanks between them) into a new MPI_Info, or MPI_INFO_NULL
+ * when unset.  False when malformed (a pair without '=', an empty key, a
+ * key or value MPI cannot take). */
+static bool parse_hints(MPI_Info *info)
+{
+    const char *env = getenv("COHORT_MPIIO_HINTS");
+    *info = MPI_INFO_NULL;
+    if (env == NULL || env[strspn(env, " \t,;")] == '\0')
+        return true;
+    char buf[4096];
+    if (strlen(env) >= sizeof buf || MPI_Info_create(info) != MPI_SUCCESS)
+        return false;
+    strcpy(buf, env);
+    bool ok = true;
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, " \t,;", &save); ok && kv; kv = strtok_r(NULL, " \t,;", &save)) {
+        char *eq = strchr(kv, '=');
+        ok = eq && eq != kv && eq[1] != '\0' && (size_t)(eq - kv) < MPI_MAX_INFO_KEY &&
+             strlen(eq + 1) < MPI_MAX_INFO_VAL;
+        if (ok) {
+            *eq = '\0';
+            ok = MPI_Info_set(*info, kv, eq + 1) == MPI_SUCCESS;
+        }
+    }
+    if (!ok)
+        MPI_Info_free(info);
+    return ok;
+}
+
+int cohort__hints_check(cohort_ctx *ctx)
+{
+    MPI_Info info;
+    if (!parse_hints(&info))
+        return COHORT_FAIL(ctx, COHORT_ERR_ARG, "COHORT_MPIIO_HINTS=%s: expected key=value pairs separated by commas",
+                           getenv("COHORT_MPIIO_HINTS"));
+    if (info != MPI_INFO_NULL)
+        MPI_Info_free(&info);
+    return COHORT_OK;
+}
+
 hid_t cohort__fapl(MPI_Comm comm)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
         return fapl;
-    if (comm != MPI_COMM_NULL && H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0) {
+    /* Files opened through MPI-IO get the user's hints (HDF5 keeps a copy). */
+    MPI_Info info = MPI_INFO_NULL;
+    if (comm != MPI_COMM_NULL)
+        parse_hints(&info);
+    herr_t rc = comm != MPI_COMM_NULL ? H5Pset_fapl_mpio(fapl, comm, info) : 0;
+    if (info != MPI_INFO_NULL)
+        MPI_Info_free(&info);
+    if (rc < 0) {
         H5Pclose(fapl);
         return H5I_INVALID_HID;
     }

@@ -302,6 +302,8 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
     const char *xfer = getenv("COHORT_HDF5_XFER");
     if (st == COHORT_OK && xfer && strcmp(xfer, "collective") != 0 && strcmp(xfer, "independent") != 0)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: COHORT_HDF5_XFER=%s: expected collective or independent", ref, xfer);
+    if (st == COHORT_OK)
+        st = cohort__hints_check(ctx);
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK)
         st = cohort__expand_files(ctx, pattern, &in->names_block, &in->nfiles);

@@ -71,9 +71,13 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *file_name, 
 /* Reverse the bytes of @n elements of @width bytes in place. */
 void cohort__byteswap(void *data, size_t n, size_t width);
 
-/* A file access property list: MPI-IO over @comm, or the default POSIX
- * driver when comm is MPI_COMM_NULL.  Caller closes it. */
+/* A file access property list: MPI-IO over @comm with the hints of
+ * COHORT_MPIIO_HINTS, or the default POSIX driver when comm is
+ * MPI_COMM_NULL.  Caller closes it. */
 hid_t cohort__fapl(MPI_Comm comm);
+
+/* COHORT_ERR_ARG if COHORT_MPIIO_HINTS is set but malformed.  Not collective. */
+int cohort__hints_check(cohort_ctx *ctx);
 
 
 

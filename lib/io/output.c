@@ -114,8 +114,11 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_output_open: invalid arguments");
     else if (strlen(path) >= sizeof o->final_path - 64)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: path too long", path);
-    if (st == COHORT_OK) {
+    else
+        st = cohort__hints_check(ctx);
+    if (o)
         o->fid = H5I_INVALID_HID;
+    if (st == COHORT_OK) {
         o->mode = mode;
         snprintf(o->final_path, sizeof o->final_path, "%s", path);
         o->command_line = strdup(command_line ? command_line : "");
