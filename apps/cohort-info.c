@@ -213,27 +213,34 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                 code = CLI_EXIT_INPUT;
                 break;
             }
+            /* Rows as the programs read them: an N-D dataset's values. */
+            int64_t rows = info.dims[0];
+            for (int d = 1; info.ndims > 2 && d < info.ndims; d++)
+                rows *= info.dims[d];
             if (k == 0 && nfiles > 1)
-                first[i + 1] = first[i] + info.dims[0];
+                first[i + 1] = first[i] + rows;
             else if (k == 0)
-                first[1] = info.dims[0];
+                first[1] = rows;
             if (json) {
                 printf("%s{\"path\": ", k ? ", " : "");
                 json_string(stdout, w.paths[k], SIZE_MAX);
                 printf(", \"shape\": [");
-                for (int d = 0; d < info.ndims && d < 2; d++)
+                for (int d = 0; d < info.ndims && d < COHORT_MAX_DIMS; d++)
                     printf("%s%lld", d ? ", " : "", (long long)info.dims[d]);
                 printf("], \"maxshape\": [");
-                for (int d = 0; d < info.ndims && d < 2; d++)
+                for (int d = 0; d < info.ndims && d < COHORT_MAX_DIMS; d++)
                     printf(info.maxdims[d] < 0 ? "%snull" : "%s%lld", d ? ", " : "", (long long)info.maxdims[d]);
                 printf("], \"type\": ");
                 json_string(stdout, info.type_desc, SIZE_MAX);
                 printf(", \"cohort_type\": %s%s%s", info.type ? "\"" : "", info.type ? cohort_type_name(info.type) : "null",
                        info.type ? "\"" : "");
                 printf(", \"layout\": \"%s\"", layout_name(info.layout));
-                if (info.layout == COHORT_LAYOUT_CHUNKED)
-                    printf(", \"chunk\": [%lld%s%.0lld]", (long long)info.chunk[0], info.ndims == 2 ? ", " : "",
-                           info.ndims == 2 ? (long long)info.chunk[1] : 0LL);
+                if (info.layout == COHORT_LAYOUT_CHUNKED) {
+                    printf(", \"chunk\": [");
+                    for (int d = 0; d < info.ndims && d < COHORT_MAX_DIMS; d++)
+                        printf("%s%lld", d ? ", " : "", (long long)info.chunk[d]);
+                    printf("]");
+                }
                 printf(", \"filters\": [");
                 for (int f = 0; f < info.nfilters; f++) {
                     printf("%s{\"id\": %d, \"name\": ", f ? ", " : "", info.filter_id[f]);
@@ -246,13 +253,13 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
                 printf("}");
             } else {
                 printf("  %-28s %-26s [", w.paths[k], info.type_desc);
-                for (int d = 0; d < info.ndims && d < 2; d++)
+                for (int d = 0; d < info.ndims && d < COHORT_MAX_DIMS; d++)
                     printf("%s%lld", d ? " x " : "", (long long)info.dims[d]);
                 printf("] %s", layout_name(info.layout));
                 if (info.layout == COHORT_LAYOUT_CHUNKED) {
-                    printf(" (chunk %lld", (long long)info.chunk[0]);
-                    if (info.ndims == 2)
-                        printf(" x %lld", (long long)info.chunk[1]);
+                    printf(" (chunk");
+                    for (int d = 0; d < info.ndims && d < COHORT_MAX_DIMS; d++)
+                        printf("%s%lld", d ? " x " : " ", (long long)info.chunk[d]);
                     printf(")");
                 }
                 for (int f = 0; f < info.nfilters; f++)

@@ -17,7 +17,12 @@
  *   FILE/path/to/dataset (h5ls's, where the file is the prefix that is an
  *   existing regular file; not for globs, nor for outputs not yet written).
  *   A 2-D dataset is a table of its columns ("c0", "c1", … or the names in a
- *   string attribute "columns" or "column_names" on the dataset).
+ *   string attribute "columns" or "column_names" on the dataset).  A
+ *   dataset of 3 or more dimensions (a (time, lat, lon) field) is one
+ *   column: its values in row-major order, the flat sequence numpy's
+ *   ravel() gives; a rank's rows are then a range of that sequence, read
+ *   as a few hyperslabs (whole slabs of the slowest dimension between a
+ *   partial one at each end).
  *
  * READING
  *
@@ -135,6 +140,7 @@ typedef enum cohort_layout {
 } cohort_layout;
 
 #define COHORT_MAX_FILTERS 8
+#define COHORT_MAX_DIMS 32 /* HDF5's H5S_MAX_RANK */
 
 /* The CF conventions (netCDF's "Attribute Conventions") a dataset carries. */
 #define COHORT_CF_FILL 0x01      /**< _FillValue: that value is missing */
@@ -155,15 +161,15 @@ typedef struct cohort_cf {
 
 /** What cohort_input_open() found, and what cohort-info shows. */
 typedef struct cohort_dataset_info {
-    int ndims;                 /**< 1 or 2 for readable datasets */
-    int64_t dims[2];           /**< current extent (rows, columns) */
-    int64_t maxdims[2];        /**< -1 = unlimited */
+    int ndims;                 /**< 1 to COHORT_MAX_DIMS */
+    int64_t dims[COHORT_MAX_DIMS];    /**< current extent (rows, columns, …) */
+    int64_t maxdims[COHORT_MAX_DIMS]; /**< -1 = unlimited */
     cohort_type type;          /**< 0 when the type is unsupported */
     size_t width;              /**< bytes per element (string length for COHORT_BYTES) */
     int big_endian;            /**< file byte order of numeric data */
     char type_desc[96];        /**< e.g. "int32 big-endian", "compound of 5 members", "variable-length string" */
     cohort_layout layout;
-    int64_t chunk[2];          /**< chunk dims when chunked, else 0 */
+    int64_t chunk[COHORT_MAX_DIMS];   /**< chunk dims when chunked, else 0 */
     int nfilters;
     int filter_id[COHORT_MAX_FILTERS];
     char filter_name[COHORT_MAX_FILTERS][32];

@@ -42,6 +42,17 @@ AC_DEFUN([COHORT_CHECK_HDF5], [
      AC_MSG_ERROR([the HDF5 found ($cohort_hdf5_from) is serial or older than 1.10. Cohort needs parallel HDF5 built with the same MPI: on Debian, apt-get install libhdf5-openmpi-dev])])
   AC_CHECK_FUNC([H5Pset_fapl_mpio], [],
     [AC_MSG_ERROR([cannot link parallel HDF5 with HDF5_LIBS=$HDF5_LIBS])])
+  # The high-level library's dimension scales (H5DS): the coordinates
+  # xarray and netCDF read.  Debian ships it beside libhdf5 as libhdf5_hl.
+  AC_ARG_VAR([HDF5_HL_LIBS], [linker flags for HDF5's high-level library, overriding the search])
+  AS_IF([test -z "$HDF5_HL_LIBS"], [HDF5_HL_LIBS=-lhdf5_hl])
+  LIBS="$HDF5_HL_LIBS $HDF5_LIBS $cohort_save_LIBS"
+  AC_MSG_CHECKING([for H5DSattach_scale with $HDF5_HL_LIBS])
+  AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <hdf5_hl.h>]], [[return H5DSattach_scale(0, 0, 0);]])],
+    [AC_MSG_RESULT([yes])],
+    [AC_MSG_RESULT([no])
+     AC_MSG_ERROR([HDF5's high-level library (dimension scales) not found with HDF5_HL_LIBS=$HDF5_HL_LIBS: set HDF5_HL_LIBS])])
+  HDF5_LIBS="$HDF5_HL_LIBS $HDF5_LIBS"
   CPPFLAGS=$cohort_save_CPPFLAGS LIBS=$cohort_save_LIBS
   AC_SUBST([HDF5_CFLAGS])
   AC_SUBST([HDF5_LIBS])

@@ -39,7 +39,11 @@ with h5py.File(p("plain.h5"), "w") as f:
     f["flag"] = (i % 3) == 0
     f["vlen"] = np.array(["a", "bb", "ccc"], dtype=h5py.string_dtype())
     f["half"] = np.zeros(4, dtype=np.float16)
-    f["cube"] = np.zeros((2, 2, 2))
+    # N-D variables: their values in row-major order (0, 1, 2, ...)
+    f["cube"] = np.arange(7 * 5 * 3, dtype=np.float64).reshape(7, 5, 3)
+    f.create_dataset("nd4", data=np.arange(5 * 4 * 3 * 7, dtype=np.int32).reshape(5, 4, 3, 7), chunks=(2, 3, 2, 4),
+                     compression="gzip", shuffle=True)
+    f["scalar"] = 3.0
     f.create_group("grp")
 
 # types.h5: every integer width, both byte orders, floats: value (i % 100) - 50 for

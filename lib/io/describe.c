@@ -92,7 +92,7 @@ static void describe_storage(hid_t dcpl, cohort_dataset_info *info)
     if (layout == H5D_CHUNKED) {
         hsize_t chunk[H5S_MAX_RANK] = {0};
         int n = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
-        for (int i = 0; i < n && i < 2; i++)
+        for (int i = 0; i < n && i < COHORT_MAX_DIMS; i++)
             info->chunk[i] = (int64_t)chunk[i];
     }
     int nf = H5Pget_nfilters(dcpl);
@@ -155,7 +155,7 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
     hsize_t dims[H5S_MAX_RANK], maxdims[H5S_MAX_RANK];
     info->ndims = H5Sget_simple_extent_ndims(s);
     H5Sget_simple_extent_dims(s, dims, maxdims);
-    for (int i = 0; i < info->ndims && i < 2; i++) {
+    for (int i = 0; i < info->ndims && i < COHORT_MAX_DIMS; i++) {
         info->dims[i] = (int64_t)dims[i];
         info->maxdims[i] = maxdims[i] == H5S_UNLIMITED ? -1 : (int64_t)maxdims[i];
     }
@@ -211,13 +211,13 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
     else
         info->cf.scale = 1.0;
 
-    if (info->ndims < 1 || info->ndims > 2) {
-        st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has %d dimensions; Cohort reads 1-D columns and 2-D tables (rows x columns)",
-                         fname, path, info->ndims);
+    if (info->ndims < 1) {
+        st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s is a scalar (no dimensions); Cohort reads 1-D columns, 2-D tables (rows x columns) and N-D variables",
+                         fname, path);
         goto out;
     }
-    if (info->ndims == 2 && member && member[0]) {
-        st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: %s is a 2-D compound dataset; members of 1-D tables only", fname, path);
+    if (info->ndims >= 2 && member && member[0]) {
+        st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: %s is a %d-D compound dataset; members of 1-D tables only", fname, path, info->ndims);
         goto out;
     }
     if (info->ndims == 2 && info->dims[1] == 0) {

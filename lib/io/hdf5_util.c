@@ -197,3 +197,63 @@ herr_t cohort__h5_transfer(hid_t d, hid_t mtype, hid_t dxpl, int64_t row, int64_
         H5Sclose(fs);
     return rc;
 }
+
+/* Add to @fs's selection the flat (row-major) range [first, first + n) of
+ * dimensions d.. within the slab start[0..d), count 1 each: a partial slab
+ * of dimension d, then whole slabs, then a partial one, each partial one
+ * selected the same way one dimension down.  At most 2 (rank - d) - 1
+ * hyperslabs. */
+static herr_t select_flat(hid_t fs, int rank, const hsize_t *dims, hsize_t *start, hsize_t *count, int d,
+                          hsize_t first, hsize_t n, bool *any)
+{
+    if (n == 0)
+        return 0;
+    hsize_t inner = 1;
+    for (int k = d + 1; k < rank; k++)
+        inner *= dims[k];
+    hsize_t i = first / inner, off = first % inner;
+    herr_t rc = 0;
+    if (off != 0 || n < inner) { /* a partial slab: one dimension down */
+        hsize_t m = inner - off < n ? inner - off : n;
+        start[d] = i, count[d] = 1;
+        rc = select_flat(fs, rank, dims, start, count, d + 1, off, m, any);
+        i++, n -= m;
+    }
+    hsize_t whole = n / inner;
+    if (rc >= 0 && whole > 0) {
+        start[d] = i, count[d] = whole;
+        for (int k = d + 1; k < rank; k++)
+            start[k] = 0, count[k] = dims[k];
+        rc = H5Sselect_hyperslab(fs, *any ? H5S_SELECT_OR : H5S_SELECT_SET, start, NULL, count, NULL);
+        *any = true;
+        i += whole, n -= whole * inner;
+    }
+    if (rc >= 0 && n > 0) {
+        start[d] = i, count[d] = 1;
+        rc = select_flat(fs, rank, dims, start, count, d + 1, 0, n, any);
+    }
+    return rc;
+}
+
+herr_t cohort__h5_transfer_flat(hid_t d, hid_t mtype, hid_t dxpl, int64_t first, int64_t n, void *buf, bool write)
+{
+    hsize_t dims[H5S_MAX_RANK], start[H5S_MAX_RANK], count[H5S_MAX_RANK];
+    hsize_t melems = (hsize_t)n, one = 1;
+    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, melems ? &melems : &one, NULL);
+    int rank = fs < 0 ? -1 : H5Sget_simple_extent_dims(fs, dims, NULL);
+    herr_t rc = fs < 0 || ms < 0 || rank < 1 ? -1 : 0;
+    bool any = false;
+    if (rc >= 0 && melems > 0)
+        rc = select_flat(fs, rank, dims, start, count, 0, (hsize_t)first, melems, &any);
+    else if (rc >= 0) /* nothing here, but the call still matches the other ranks' */
+        rc = H5Sselect_none(fs) < 0 || H5Sselect_none(ms) < 0 ? -1 : 0;
+    static char dummy[64];
+    void *b = melems ? buf : dummy;
+    if (rc >= 0)
+        rc = write ? H5Dwrite(d, mtype, ms, fs, dxpl, b) : H5Dread(d, mtype, ms, fs, dxpl, b);
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc;
+}

@@ -45,6 +45,7 @@ struct cohort_input {
     file_meta *meta;   /* per file */
     int64_t *first;    /* first global row of each file; first[nfiles] = rows */
     cohort_dataset_info info; /* type and width as read: after the CF conventions */
+    int64_t rows;             /* global rows: the values of an N-D dataset (3 or more dimensions) */
     cohort_type stored_type;  /* as stored (after _Unsigned) */
     size_t stored_width;
     bool decode;              /* some file's values go through cohort__cf_decode */
@@ -169,7 +170,7 @@ static void default_names(cohort_input *in, hid_t fid)
         snprintf(in->colnames[0], COLNAME_MAX, "%s", in->member);
         return;
     }
-    if (n == 1 && in->info.ndims == 1) {
+    if (n == 1 && in->info.ndims != 2) {
         const char *slash = strrchr(in->dataset, '/');
         snprintf(in->colnames[0], COLNAME_MAX, "%.63s", slash ? slash + 1 : in->dataset);
         return;
@@ -197,6 +198,13 @@ static int inspect_my_files(cohort_ctx *ctx, cohort_input *in, file_meta *mine, 
             return explain_open_failure(ctx, name);
         int st = cohort__dataset_inspect(ctx, fid, name, in->dataset, in->member, &mine[k].info, &mine[k].raw);
         mine[k].rows = mine[k].info.dims[0];
+        for (int d = 1; st == COHORT_OK && mine[k].info.ndims > 2 && d < mine[k].info.ndims; d++) {
+            int64_t e = mine[k].info.dims[d];
+            if (e > 0 && mine[k].rows > INT64_MAX / e)
+                st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has more than 2^63 values", name, in->dataset);
+            else
+                mine[k].rows *= e;
+        }
         for (int f = 0; st == COHORT_OK && f < mine[k].info.nfilters; f++)
             if (!mine[k].info.filter_available[f])
                 st = COHORT_FAIL(ctx, COHORT_ERR_IO,
@@ -230,6 +238,12 @@ static int check_consistent(cohort_ctx *ctx, const cohort_input *in)
         if (f->raw.ncols != f0->raw.ncols || f->info.ndims != f0->info.ndims)
             return COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has %d column(s) but %s has %d", in->names[i],
                                in->dataset, f->raw.ncols, in->names[0], f0->raw.ncols);
+        /* N-D files are concatenated along the slowest dimension. */
+        for (int d = 1; f0->info.ndims > 2 && d < f0->info.ndims; d++)
+            if (f->info.dims[d] != f0->info.dims[d])
+                return COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has extent %lld in dimension %d but %s has %lld",
+                                   in->names[i], in->dataset, (long long)f->info.dims[d], d, in->names[0],
+                                   (long long)f0->info.dims[d]);
     }
     return COHORT_OK;
 }
@@ -355,9 +369,12 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
         in->first[0] = 0;
         for (int i = 0; i < in->nfiles; i++)
             in->first[i + 1] = in->first[i] + in->meta[i].rows;
-        in->info.dims[0] = in->first[in->nfiles];
+        in->rows = in->first[in->nfiles];
+        in->info.dims[0] = 0;
+        for (int i = 0; i < in->nfiles; i++)
+            in->info.dims[0] += in->meta[i].info.dims[0];
         decide_types(in, flags & COHORT_INPUT_RAW);
-        in->direct = in->info.ndims == 1 && in->member[0] == '\0';
+        in->direct = in->info.ndims != 2 && in->member[0] == '\0';
         for (int i = 0; i < in->nfiles; i++)
             if (in->meta[i].raw.record > in->max_record)
                 in->max_record = in->meta[i].raw.record;
@@ -398,7 +415,7 @@ void cohort_input_close(cohort_input **inp)
     *inp = NULL;
 }
 
-int64_t cohort_input_rows(const cohort_input *in) { return in->info.dims[0]; }
+int64_t cohort_input_rows(const cohort_input *in) { return in->rows; }
 int cohort_input_ncols(const cohort_input *in) { return in->meta[0].raw.ncols; }
 cohort_type cohort_input_type(const cohort_input *in) { return in->info.type; }
 size_t cohort_input_width(const cohort_input *in) { return in->info.width; }
@@ -441,7 +458,8 @@ static int read_rows(cohort_ctx *ctx, cohort_input *in, hid_t dxpl, int64_t row,
 {
     const file_meta *m = &in->meta[in->open_file];
     int64_t ncols = m->info.ndims == 2 ? m->info.dims[1] : 1;
-    herr_t rc = cohort__h5_transfer(in->did, in->mtype, dxpl, row, n, ncols, buf, false);
+    herr_t rc = m->info.ndims > 2 ? cohort__h5_transfer_flat(in->did, in->mtype, dxpl, row, n, buf, false)
+                                  : cohort__h5_transfer(in->did, in->mtype, dxpl, row, n, ncols, buf, false);
     if (rc < 0)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot read rows %lld..%lld of %s", in->names[in->open_file],
                                (long long)row, (long long)(row + n), in->dataset);

@@ -88,6 +88,10 @@ int cohort__hints_check(cohort_ctx *ctx);
 herr_t cohort__h5_transfer(hid_t d, hid_t mtype, hid_t dxpl, int64_t row, int64_t n, int64_t ncols, void *buf,
                            bool write);
 
+/* The same for the flat (row-major) elements [first, first + n) of an N-D
+ * dataset @d of any rank, as a few hyperslabs, into/from @buf packed. */
+herr_t cohort__h5_transfer_flat(hid_t d, hid_t mtype, hid_t dxpl, int64_t first, int64_t n, void *buf, bool write);
+
 /* Expand a file glob on rank 0 and share the names (NUL-separated, strcmp
  * order) with every rank; free(*names) when done.  Collective. */
 int cohort__expand_files(cohort_ctx *ctx, const char *pattern, char **names, int *count);
