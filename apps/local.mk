@@ -6,8 +6,8 @@ apps_libcli_la_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 APP_CPP = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 APP_LIBS = apps/libcli.la lib/libcohort.la $(HDF5_LIBS) -lm
 
-COHORT_APP_NAMES = cohort-gen cohort-info cohort-sort cohort-hist cohort-quantile cohort-stats cohort-groupby
-bin_PROGRAMS += apps/cohort-gen apps/cohort-info apps/cohort-sort apps/cohort-hist apps/cohort-quantile apps/cohort-stats apps/cohort-groupby
+COHORT_APP_NAMES = cohort-gen cohort-info cohort-sort cohort-hist cohort-quantile cohort-stats cohort-groupby cohort-reduce
+bin_PROGRAMS += apps/cohort-gen apps/cohort-info apps/cohort-sort apps/cohort-hist apps/cohort-quantile apps/cohort-stats apps/cohort-groupby apps/cohort-reduce
 apps_cohort_gen_SOURCES = apps/cohort-gen.c
 apps_cohort_gen_CPPFLAGS = $(APP_CPP)
 apps_cohort_gen_LDADD = $(APP_LIBS)
@@ -29,3 +29,6 @@ apps_cohort_stats_LDADD = $(APP_LIBS)
 apps_cohort_groupby_SOURCES = apps/cohort-groupby.c
 apps_cohort_groupby_CPPFLAGS = $(APP_CPP)
 apps_cohort_groupby_LDADD = $(APP_LIBS)
+apps_cohort_reduce_SOURCES = apps/cohort-reduce.c
+apps_cohort_reduce_CPPFLAGS = $(APP_CPP)
+apps_cohort_reduce_LDADD = $(APP_LIBS)

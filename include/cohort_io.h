@@ -326,6 +326,9 @@ const char *cohort_output_temporary(const cohort_output *out);
 typedef struct cohort_write_options {
     int64_t chunk_rows; /**< 0: contiguous (unless gzip); else chunked with this many rows per chunk */
     int gzip_level;     /**< 0: no compression; 1–9: deflate with shuffle (chunked) */
+    int ndims;          /**< 0: rows (× columns); ≥ 1 (one column): a dataset of shape dims[0..ndims),
+                             whose rows are its values in row-major order (their product is the rows) */
+    int64_t dims[COHORT_MAX_DIMS];
 } cohort_write_options;
 
 /**
@@ -363,6 +366,16 @@ int cohort_sink_write(cohort_ctx *ctx, cohort_sink *sink, int64_t first_row, con
 
 /** Finish the dataset; accepts NULL; sets *sink to NULL.  Collective. */
 int cohort_sink_close(cohort_ctx *ctx, cohort_sink **sink);
+
+/**
+ * Make dataset @scale (1-D) a dimension scale named @name (NULL: its own
+ * name) and attach it to dimension @axis of dataset @dset, as HDF5's H5DS
+ * API does: the coordinates netCDF-4 and xarray read (xarray names the
+ * dimension @name, with @scale's values as its coordinate).  Collective;
+ * arguments equal on every rank.
+ */
+int cohort_output_attach_scale(cohort_ctx *ctx, cohort_output *out, const char *dset, int axis, const char *scale,
+                               const char *name);
 
 /**
  * Write a scalar or 1-D attribute on object @obj (a group or dataset path,

@@ -12,7 +12,7 @@ import subprocess
 
 from apptest import BUILD, SRC, check, finish
 
-PROGRAMS = ["cohort-gen", "cohort-info", "cohort-sort", "cohort-groupby", "cohort-hist", "cohort-quantile",
+PROGRAMS = ["cohort-gen", "cohort-info", "cohort-sort", "cohort-groupby", "cohort-hist", "cohort-quantile", "cohort-reduce",
             "cohort-stats"]
 DOC = os.path.join(BUILD, "doc")
 INCLUDE = os.path.join(os.path.dirname(SRC), "include")

@@ -16,6 +16,8 @@
  */
 #include "io.h"
 
+#include <hdf5_hl.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -274,8 +276,14 @@ int cohort_output_write_attr(cohort_ctx *ctx, cohort_output *o, const char *obj,
 static hid_t dataset_create(cohort_ctx *ctx, cohort_output *o, const char *dset, hid_t ftype, int ncols,
                             int64_t total, const cohort_write_options *opts, bool *filtered)
 {
-    hsize_t dims[2] = {(hsize_t)total, (hsize_t)ncols}, maxdims[2] = {H5S_UNLIMITED, (hsize_t)ncols};
+    hsize_t dims[COHORT_MAX_DIMS] = {(hsize_t)total, (hsize_t)ncols};
+    hsize_t maxdims[COHORT_MAX_DIMS] = {H5S_UNLIMITED, (hsize_t)ncols};
     int rank = ncols > 1 ? 2 : 1;
+    if (opts && opts->ndims > 0) { /* an N-D shape of fixed extent */
+        rank = opts->ndims;
+        for (int k = 0; k < rank; k++)
+            dims[k] = maxdims[k] = (hsize_t)opts->dims[k];
+    }
     int64_t chunk_rows = opts ? opts->chunk_rows : 0;
     int gzip = opts ? opts->gzip_level : 0;
     bool chunked = chunk_rows > 0 || gzip > 0;
@@ -287,7 +295,14 @@ static hid_t dataset_create(cohort_ctx *ctx, cohort_output *o, const char *dset,
             chunk_rows = (int64_t)(((size_t)1 << 20) / (H5Tget_size(ftype) * (size_t)ncols)) + 1;
             chunk_rows = chunk_rows < total ? chunk_rows : total > 0 ? total : 1;
         }
-        hsize_t chunk[2] = {(hsize_t)chunk_rows, (hsize_t)ncols};
+        hsize_t chunk[COHORT_MAX_DIMS] = {(hsize_t)chunk_rows, (hsize_t)ncols};
+        if (opts && opts->ndims > 0) { /* whole slabs of the slowest dimension, about 1 MiB */
+            hsize_t slab = 1;
+            for (int k = 1; k < rank; k++)
+                slab *= (chunk[k] = dims[k] > 0 ? dims[k] : 1);
+            hsize_t rows0 = (hsize_t)(((size_t)1 << 20) / (H5Tget_size(ftype) * slab)) + 1;
+            chunk[0] = opts->chunk_rows > 0 ? (hsize_t)opts->chunk_rows : rows0 < dims[0] ? rows0 : dims[0] ? dims[0] : 1;
+        }
         H5Pset_chunk(dcpl, rank, chunk);
         if (gzip > 0) {
             H5Pset_shuffle(dcpl);
@@ -319,6 +334,7 @@ struct cohort_sink {
     size_t width;
     int ncols;
     int64_t rows;
+    bool flat;        /* an N-D dataset written as its row-major values */
     int64_t written;  /* rows this rank has written, for the progress report */
     bool filtered; /* collective transfers, in lockstep pieces */
 };
@@ -342,6 +358,16 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_sink_open: invalid arguments");
     else if (cohort_type_name(type) == NULL || width == 0)
         st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: dataset %s: invalid type", o->final_path, dset);
+    else if (opts && opts->ndims != 0) {
+        int64_t values = 1;
+        bool ok = ncols == 1 && opts->ndims > 0 && opts->ndims <= COHORT_MAX_DIMS;
+        for (int k = 0; ok && k < opts->ndims; k++)
+            ok = opts->dims[k] >= 0 && (opts->dims[k] == 0 || values <= INT64_MAX / opts->dims[k]) &&
+                 (values *= opts->dims[k], true);
+        if (!ok || values != rows)
+            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: dataset %s: a shape of %d dimension(s) that does not hold %lld values of one column",
+                             o->final_path, dset, opts->ndims, (long long)rows);
+    }
     /* Every rank must create the same dataset. */
     int64_t same[3] = {type, (int64_t)width, ncols};
     st = cohort__agree_equal(ctx, st, same, 3, "the type or column count of a dataset written");
@@ -349,6 +375,7 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
         s->out = o;
         snprintf(s->name, sizeof s->name, "%s", dset);
         s->type = type, s->width = width, s->ncols = ncols, s->rows = rows;
+        s->flat = opts && opts->ndims > 1;
         s->d = s->dxpl = H5I_INVALID_HID;
         s->mtype = cohort_type_hdf5(type, width);
         if (H5Lexists(o->fid, dset, H5P_DEFAULT) > 0 && H5Ldelete(o->fid, dset, H5P_DEFAULT) < 0)
@@ -388,7 +415,8 @@ static int write_rows(cohort_ctx *ctx, cohort_sink *s, const cohort_column *cols
             for (int64_t i = 0; i < n; i++)
                 memcpy((unsigned char *)stage + ((size_t)i * (size_t)ncols + (size_t)j) * w, src + (size_t)i * w, w);
         }
-    herr_t rc = cohort__h5_transfer(s->d, s->mtype, s->dxpl, row, n, ncols, (void *)buf, true);
+    herr_t rc = s->flat ? cohort__h5_transfer_flat(s->d, s->mtype, s->dxpl, row, n, (void *)buf, true)
+                        : cohort__h5_transfer(s->d, s->mtype, s->dxpl, row, n, ncols, (void *)buf, true);
     if (rc < 0)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot write rows %lld..%lld of %s", s->out->final_path,
                                (long long)row, (long long)(row + n), s->name);
@@ -544,4 +572,33 @@ int cohort_output_close(cohort_ctx *ctx, cohort_output **op, int commit)
     *op = NULL;
     cohort__h5_quiet_end(&q);
     return all_keep ? st : COHORT_OK;
+}
+
+int cohort_output_attach_scale(cohort_ctx *ctx, cohort_output *o, const char *dset, int axis, const char *scale,
+                               const char *name)
+{
+    h5_quiet q;
+    cohort__h5_quiet_begin(&q);
+    cohort__clear_error(ctx);
+    int st = COHORT_OK;
+    hid_t d = H5I_INVALID_HID, sc = H5I_INVALID_HID;
+    if (o == NULL || dset == NULL || scale == NULL || axis < 0)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_output_attach_scale: invalid arguments");
+    if (st == COHORT_OK && ((d = H5Dopen2(o->fid, dset, H5P_DEFAULT)) < 0 ||
+                            (sc = H5Dopen2(o->fid, scale, H5P_DEFAULT)) < 0))
+        st = cohort__h5_fail(ctx, COHORT_ERR_NOTFOUND, "%s: no dataset %s", o->final_path, d < 0 ? dset : scale);
+    /* Already a scale (attached to several datasets): keep its name. */
+    if (st == COHORT_OK && H5DSis_scale(sc) <= 0 && H5DSset_scale(sc, name) < 0)
+        st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot make %s a dimension scale", o->final_path, scale);
+    if (st == COHORT_OK && H5DSattach_scale(d, sc, (unsigned)axis) < 0)
+        st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot attach %s to dimension %d of %s", o->final_path, scale,
+                             axis, dset);
+    H5Eclear2(H5E_DEFAULT);
+    if (sc >= 0)
+        H5Dclose(sc);
+    if (d >= 0)
+        H5Dclose(d);
+    st = cohort__agree(ctx, st);
+    cohort__h5_quiet_end(&q);
+    return st;
 }
