@@ -24,6 +24,8 @@ bench_bench_groupby_SOURCES = bench/bench_groupby.c
 bench_bench_groupby_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
 bench_bench_groupby_LDADD = lib/libcohort.la $(HDF5_LIBS)
 EXTRA_DIST += bench/groupby.sh bench/pandas_groupby.py bench/duckdb_groupby.mjs
+# cohort-reduce beside xarray + netCDF4-python, whole programs (not in the report yet).
+EXTRA_DIST += bench/reduce.sh bench/xarray_reduce.py
 noinst_PROGRAMS += bench/bench_machine
 bench_bench_machine_SOURCES = bench/bench_machine.c
 # Weak scaling from 1 to 16 ranks (the device machine), with the machine's own ceiling.
