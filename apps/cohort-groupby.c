@@ -145,15 +145,26 @@ static int print_result(cli *c, const cohort_table *tab, int64_t groups)
     return CLI_EXIT_OK;
 }
 
-static int write_hdf5(cli *c, const cohort_table *tab, const char *file, const char *group, const char *inputs)
+static int write_hdf5(cli *c, const cohort_table *tab, int nkeycols, const char *file, const char *group,
+                      const char *inputs)
 {
     cohort_output *out = NULL;
     int st = cli_output_open(c, file, inputs, &out);
+    const char *g = strcmp(group, "/") ? group : "";
     for (int j = 0; st == COHORT_OK && j < cohort_table_ncolumns(tab); j++) {
         cohort_column col = cohort_table_column(tab, j);
         char path[4400];
-        snprintf(path, sizeof path, "%s/%s", strcmp(group, "/") ? group : "", col.name);
+        snprintf(path, sizeof path, "%s/%s", g, col.name);
         st = cohort_output_write(c->ctx, out, path, &col, 1, NULL);
+    }
+    /* One key: unique and sorted, the coordinate of every result column
+     * (a dimension scale; xarray indexes the results by it). */
+    for (int j = 1; st == COHORT_OK && nkeycols == 1 && j < cohort_table_ncolumns(tab); j++) {
+        const char *key = cohort_table_column(tab, 0).name;
+        char path[4400], scale[4400];
+        snprintf(path, sizeof path, "%s/%s", g, cohort_table_column(tab, j).name);
+        snprintf(scale, sizeof scale, "%s/%s", g, key);
+        st = cohort_output_attach_scale(c->ctx, out, path, 0, scale, key);
     }
     int code = cli_fail(c, st, true);
     int st2 = cli_output_close(c, &out, st == COHORT_OK);
@@ -250,7 +261,7 @@ int main(int argc, char **argv)
         code = cli_fail(&c, st, false);
     }
     if (code == CLI_EXIT_OK && output)
-        code = write_hdf5(&c, tab, file, group, inputs_text);
+        code = write_hdf5(&c, tab, nkeycols, file, group, inputs_text);
     else if (code == CLI_EXIT_OK)
         code = print_result(&c, tab, groups);
     cohort_table_destroy(&tab);

@@ -167,7 +167,29 @@ static int write_hdf5(cli *c, const cohort_hist *h, const char *file, const char
         else
             snprintf(path, sizeof path, "%s/edges_%d", strcmp(group, "/") ? group : "", d);
         st = cohort_output_write(c->ctx, out, path, &e, 1, NULL);
+        if (st == COHORT_OK) /* its own dimension, "edges" ("edges_D"), to xarray */
+            st = cohort_output_attach_scale(c->ctx, out, NULL, 0, path, strrchr(path, '/') + 1);
     }
+    /* The bin centres, attached to the counts' axes as dimension scales:
+     * xarray shows the counts on them (the edges, one longer, cannot be). */
+    double *centre = malloc(((size_t)(h->ndim > 0 ? h->nbins[0] : 0) + (h->ndim > 1 ? (size_t)h->nbins[1] : 0)) * 8 + 8);
+    if (st == COHORT_OK && !centre)
+        st = COHORT_ERR_NOMEM;
+    char counts[4200];
+    snprintf(counts, sizeof counts, "%s/counts", strcmp(group, "/") ? group : "");
+    for (int d = 0, at = 0; st == COHORT_OK && h->ndim <= 2 && d < h->ndim; at += (int)h->nbins[d], d++) {
+        for (int64_t k = 0; k < h->nbins[d]; k++)
+            centre[at + k] = h->edges[d][k] / 2 + h->edges[d][k + 1] / 2; /* no overflow near DBL_MAX */
+        cohort_column e = cohort_column_make(NULL, COHORT_DOUBLE, mine * h->nbins[d], centre + at);
+        if (h->ndim == 1)
+            snprintf(path, sizeof path, "%s/center", strcmp(group, "/") ? group : "");
+        else
+            snprintf(path, sizeof path, "%s/center_%d", strcmp(group, "/") ? group : "", d);
+        st = cohort_output_write(c->ctx, out, path, &e, 1, NULL);
+        if (st == COHORT_OK)
+            st = cohort_output_attach_scale(c->ctx, out, counts, d, path, strrchr(path, '/') + 1);
+    }
+    free(centre);
     static const char *const names[] = {"nan", "underflow", "overflow", "total"};
     int64_t vals4[4] = {h->nan, h->underflow, h->overflow, h->total};
     for (int k = 0; st == COHORT_OK && k < 4; k++)

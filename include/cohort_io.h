@@ -371,8 +371,9 @@ int cohort_sink_close(cohort_ctx *ctx, cohort_sink **sink);
  * Make dataset @scale (1-D) a dimension scale named @name (NULL: its own
  * name) and attach it to dimension @axis of dataset @dset, as HDF5's H5DS
  * API does: the coordinates netCDF-4 and xarray read (xarray names the
- * dimension @name, with @scale's values as its coordinate).  Collective;
- * arguments equal on every rank.
+ * dimension @name, with @scale's values as its coordinate).  With @dset
+ * NULL, @scale only becomes a scale: a coordinate of its own dimension
+ * (netCDF's coordinate variable).  Collective; arguments equal on every rank.
  */
 int cohort_output_attach_scale(cohort_ctx *ctx, cohort_output *out, const char *dset, int axis, const char *scale,
                                const char *name);

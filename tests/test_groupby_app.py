@@ -11,6 +11,7 @@ import os
 import h5py
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from apptest import loads, NPS, check, expect_exit, finish, run, tempdir
 
@@ -151,6 +152,19 @@ if r.rc == 0:
               "key and size types")
         check(np.array_equal(g["a"][...], ref["a"]) and np.array_equal(g["size"][...], ref["size"]) and
               np.allclose(g["x_sum"][...], ref["x_sum"], rtol=1e-11), "HDF5 contents")
+# One key: xarray opens the results indexed by it (a dimension scale), at every rank count.
+for np_ in sorted({NPS[0], NPS[-1]}):
+    o = os.path.join(tmp, "x%d.h5" % np_)
+    r = run("cohort-groupby", ["--keys", d("a"), "--values", d("x"), "--agg", "count,mean", "--output", o + ":/g"],
+            np_=np_)
+    expect_exit(r, 0, "cohort-groupby", "HDF5 output, one key")
+    if r.rc == 0:
+        ref = oracle(["a"], ["x"], ["count", "mean"])
+        xd = xr.open_dataset(o, group="g")
+        check(xd["x_mean"].dims == ("a",) and np.array_equal(xd["a"].values, ref["a"]) and
+              np.array_equal(xd["x_count"].values, ref["x_count"]) and
+              np.allclose(xd["x_mean"].values, ref["x_mean"], rtol=1e-13),
+              "xarray reads the results on their key at %d ranks: %s" % (np_, xd))
 
 # pandas/tests/groupby/test_function.py::test_ops_general and test_cython_median: 1000 random values grouped by float
 # labels (some NaN, dropped as pandas does), each aggregate against numpy's function per group.

@@ -10,6 +10,7 @@ from decimal import Decimal, getcontext
 
 import h5py
 import numpy as np
+import xarray as xr
 
 from apptest import loads, NPS, check, expect_exit, finish, run, tempdir
 
@@ -218,6 +219,11 @@ for np_ in (1, 3):
         want, e = np.histogramdd(np.c_[X["fin"], X["y"]], (3, 4))
         check(np.array_equal(g["counts"][...], want) and np.array_equal(g["edges_1"][...], e[1]), "hdf5 counts/edges")
         check(g.attrs["total"] == n and g.attrs["nan"] == 0, "hdf5 attributes")
+    # xarray sees the counts on the bin centres, the edges on their own dimension
+    xd = xr.open_dataset(out, group="g/h")
+    check(xd["counts"].dims == ("center_0", "center_1") and
+          np.array_equal(xd["center_1"].values, (e[1][:-1] + e[1][1:]) / 2) and
+          np.array_equal(xd["edges_0"].values, e[0]), "xarray: counts on the bin centres\n%s" % xd)
 
 # Quantiles: numpy.nanquantile's 13 methods (numpy/lib/tests/test_function_base.py's TestQuantile runs each of
 # them too), at every rank count for the five older ones.

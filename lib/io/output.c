@@ -582,15 +582,16 @@ int cohort_output_attach_scale(cohort_ctx *ctx, cohort_output *o, const char *ds
     cohort__clear_error(ctx);
     int st = COHORT_OK;
     hid_t d = H5I_INVALID_HID, sc = H5I_INVALID_HID;
-    if (o == NULL || dset == NULL || scale == NULL || axis < 0)
+    if (o == NULL || scale == NULL || (dset && axis < 0))
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_output_attach_scale: invalid arguments");
-    if (st == COHORT_OK && ((d = H5Dopen2(o->fid, dset, H5P_DEFAULT)) < 0 ||
+    if (st == COHORT_OK && ((dset && (d = H5Dopen2(o->fid, dset, H5P_DEFAULT)) < 0) ||
                             (sc = H5Dopen2(o->fid, scale, H5P_DEFAULT)) < 0))
-        st = cohort__h5_fail(ctx, COHORT_ERR_NOTFOUND, "%s: no dataset %s", o->final_path, d < 0 ? dset : scale);
+        st = cohort__h5_fail(ctx, COHORT_ERR_NOTFOUND, "%s: no dataset %s", o->final_path,
+                             dset && d < 0 ? dset : scale);
     /* Already a scale (attached to several datasets): keep its name. */
     if (st == COHORT_OK && H5DSis_scale(sc) <= 0 && H5DSset_scale(sc, name) < 0)
         st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot make %s a dimension scale", o->final_path, scale);
-    if (st == COHORT_OK && H5DSattach_scale(d, sc, (unsigned)axis) < 0)
+    if (st == COHORT_OK && dset && H5DSattach_scale(d, sc, (unsigned)axis) < 0)
         st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot attach %s to dimension %d of %s", o->final_path, scale,
                              axis, dset);
     H5Eclear2(H5E_DEFAULT);
