@@ -338,7 +338,7 @@ int main(int argc, char **argv)
     int keep[COHORT_MAX_DIMS];
     dim dims[COHORT_MAX_DIMS];
     memset(dims, 0, sizeof dims);
-    char pattern[4096], dataset[4096], member[256];
+    char pattern[4096], dataset[4096], member[4096];
     cohort_ref_parse(input, pattern, dataset, member, sizeof pattern);
     if (type == COHORT_BYTES || member[0]) {
         if (c.rank == 0)
