@@ -176,28 +176,6 @@ hid_t cohort__fapl(MPI_Comm comm)
     return fapl;
 }
 
-herr_t cohort__h5_transfer(hid_t d, hid_t mtype, hid_t dxpl, int64_t row, int64_t n, int64_t ncols, void *buf,
-                           bool write)
-{
-    hsize_t start[2] = {(hsize_t)row, 0}, count[2] = {(hsize_t)n, (hsize_t)ncols}; /* 1-D uses [0] */
-    hsize_t melems = (hsize_t)n * (hsize_t)ncols, one = 1;
-    hid_t fs = H5Dget_space(d), ms = H5Screate_simple(1, melems ? &melems : &one, NULL);
-    herr_t rc = fs < 0 || ms < 0 ? -1 : 0;
-    if (rc >= 0 && melems > 0)
-        rc = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
-    else if (rc >= 0) /* nothing here, but the call still matches the other ranks' */
-        rc = H5Sselect_none(fs) < 0 || H5Sselect_none(ms) < 0 ? -1 : 0;
-    static char dummy[64];
-    void *b = melems ? buf : dummy;
-    if (rc >= 0)
-        rc = write ? H5Dwrite(d, mtype, ms, fs, dxpl, b) : H5Dread(d, mtype, ms, fs, dxpl, b);
-    if (ms >= 0)
-        H5Sclose(ms);
-    if (fs >= 0)
-        H5Sclose(fs);
-    return rc;
-}
-
 /* Add to @fs's selection the flat (row-major) range [first, first + n) of
  * dimensions d.. within the slab start[0..d), count 1 each: a partial slab
  * of dimension d, then whole slabs, then a partial one, each partial one
@@ -256,4 +234,12 @@ herr_t cohort__h5_transfer_flat(hid_t d, hid_t mtype, hid_t dxpl, int64_t first,
     if (fs >= 0)
         H5Sclose(fs);
     return rc;
+}
+
+herr_t cohort__h5_transfer(hid_t d, hid_t mtype, hid_t dxpl, int64_t row, int64_t n, int64_t ncols, void *buf,
+                           bool write)
+{
+    /* Whole rows of a 1-D or rows x ncols dataset are a flat range of whole
+     * slabs: one hyperslab. */
+    return cohort__h5_transfer_flat(d, mtype, dxpl, row * ncols, n * ncols, buf, write);
 }
