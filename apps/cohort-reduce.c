@@ -83,10 +83,11 @@ static herr_t visit_scale(hid_t dset, unsigned axis, hid_t scale, void *arg)
     return 1; /* the first scale only */
 }
 
-/* Rank 0 reads the dimensions of @dataset in the first file of @pattern
- * (names, and the coordinates of the dimensions in @keep); every rank gets
- * the names and the coordinates' shapes. */
-static void read_dims(cli *c, const char *pattern, const char *dataset, int n, const int *keep, int nfiles, dim *dims)
+/* Rank 0 reads the dimensions of @dataset in the first file of @pattern:
+ * their names and coordinates (small 1-D datasets; not the slowest
+ * dimension's of a file set, whose coordinate spans the files); every rank
+ * gets the names and the coordinates' shapes. */
+static void read_dims(cli *c, const char *pattern, const char *dataset, int n, int nfiles, dim *dims)
 {
     for (int a = 0; a < n; a++)
         snprintf(dims[a].name, sizeof dims[a].name, "phony_dim_%d", a);
@@ -102,7 +103,7 @@ static void read_dims(cli *c, const char *pattern, const char *dataset, int n, c
         hid_t f = H5Fopen(first, H5F_ACC_RDONLY, H5P_DEFAULT);
         hid_t d = f < 0 ? f : H5Dopen2(f, dataset, H5P_DEFAULT);
         for (int a = 0; d >= 0 && a < n; a++) {
-            scale_visit v = {c->ctx, f, &dims[a], keep[a] && (a > 0 || nfiles == 1)};
+            scale_visit v = {c->ctx, f, &dims[a], a > 0 || nfiles == 1};
             if (H5DSget_num_scales(d, (unsigned)a) > 0)
                 H5DSiterate_scales(d, (unsigned)a, NULL, visit_scale, &v);
         }
@@ -347,15 +348,13 @@ int main(int argc, char **argv)
         cli_close_inputs(&in, 1);
         return cli_finish(&c, CLI_EXIT_INPUT);
     }
-    /* Names first (every axis kept, for the message), then the coordinates of those kept. */
-    for (int a = 0; a < n; a++)
-        keep[a] = 0;
-    read_dims(&c, pattern, dataset, n, keep, cohort_input_nfiles(in), dims);
+    read_dims(&c, pattern, dataset, n, cohort_input_nfiles(in), dims);
     if (!parse_over(&c, over, n, dims, keep, dataset)) {
+        for (int a = 0; a < n; a++)
+            free(dims[a].values);
         cli_close_inputs(&in, 1);
         return cli_finish(&c, CLI_EXIT_USAGE);
     }
-    read_dims(&c, pattern, dataset, n, keep, cohort_input_nfiles(in), dims);
 
     /* Output strides over the kept dimensions, row-major; the cell count. */
     cell_source cs = {.comm = cohort_ctx_comm(c.ctx), .n = n, .ncols = cohort_input_ncols(in), .type = type, .width = cohort_input_width(in)};
@@ -370,6 +369,8 @@ int main(int argc, char **argv)
             if (c.rank == 0)
                 fprintf(stderr, "%s: error: %s: dimension %s has no extent: nothing to reduce\n", c.prog, input,
                         dims[a].name);
+            for (int k = 0; k < n; k++)
+                free(dims[k].values);
             cli_close_inputs(&in, 1);
             return cli_finish(&c, CLI_EXIT_INPUT);
         }
