@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench/hist.sh — histogram (100 bins) and exact median of the same float64
+# bench/hist.sh — histogram (100 bins), exact median and the sketch's median (eps 0.01) of the same float64
 # values: Cohort against numpy.histogram/numpy.median in one process (with
 # glibc's default malloc, and with its mmap/trim thresholds raised, which
 # numpy needs for speed) and an mpi4py + numpy version.

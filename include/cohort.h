@@ -591,8 +591,13 @@ int cohort_quantile_elements(cohort_ctx *ctx, cohort_source *src, const double *
  * guaranteed (a deterministic bound, not a probability).  A mergeable
  * sketch of compactors per rank, merged up a binomial tree (O(log p)
  * messages per rank, none of them O(p)).  Identical results on every rank.
+ * For data that can be read only once (a stream, in-situ analysis): it
+ * sorts every value once, so it takes 3 to 6 times as long as the few
+ * passes of cohort_quantiles over data in memory (bench/hist.sh), which
+ * is the faster choice whenever the source can rewind.
  * Collective; @q, @m, @eps equal on every rank.
- * Memory per rank: about (48 / eps) × log2(N eps / 48) doubles.
+ * Memory per rank: 16 k bytes for each level used (k = max(48 / eps, 8192);
+ * about log2(N / k) + 1 levels), plus 16 k + 96 KiB of scratch.
  */
 int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q, int m, double eps, double *values,
                             int64_t *count, int64_t *nan);

@@ -278,7 +278,7 @@ check(same(j["values"], np.nanquantile(X["x"], [0, 0.5, 1])) and np.isnan(j["val
       "infinite extremes and the median as numpy: %s" % j["values"])
 r = run("cohort-quantile", ["--input", d("x"), "--q", "0,1", "--method", "lower", "--format", "json"], np_=2)
 check(loads(r.out)["values"] == [-np.inf, np.inf] and '"-Infinity"' in r.out, "infinities in JSON: %s" % r.out)
-# The sketch: within eps n ranks.
+# --approx (once a sketch, now exact selection, which is faster): within eps n ranks, and exact.
 srt = np.sort(X["fin"])
 for np_ in NPS:
     r = run("cohort-quantile", ["--input", d("fin"), "--q", "0.01,0.5,0.99", "--approx", "0.01", "--format", "json"],
@@ -289,6 +289,7 @@ for np_ in NPS:
         lo, hi = np.searchsorted(srt, val, "left"), np.searchsorted(srt, val, "right") - 1
         err = 0 if lo <= want <= hi else min(abs(want - lo), abs(want - hi))
         check(err <= 0.01 * n, "sketch rank error %d for q=%g at %d ranks" % (err, q, np_))
+    check(same(j["values"], np.quantile(X["fin"], [0.01, 0.5, 0.99])), "--approx answers exactly: %s" % j["values"])
 
 # Bad inputs: documented exit codes and one line.
 bad = [

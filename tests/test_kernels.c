@@ -4,7 +4,8 @@
  * independence of order and grouping; the radix sort and the merge of
  * sorted runs against a stable comparison sort, for every key width,
  * record size and key shape; counting into uniform bins against numpy's
- * rule; the group-by table's changes of mode.
+ * rule; the group-by table's changes of mode; the quantile sketch's
+ * rank-error bound, alone and merged.
  */
 #include "harness.h"
 #include "kernels/kernels.h"
@@ -446,6 +447,96 @@ static void test_aggtab_dense_keys(void)
     free(L), free(k), free(x);
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The largest distance, over q = 0, 0.01, …, 1, between floor(q (N - 1))
+ * and the ranks [first, last] the sketch's answer holds in sorted[0, N). */
+static int64_t sketch_worst_error(const cohort_sketch *s, const double *sorted, int64_t N)
+{
+    double q[101], got[101];
+    for (int j = 0; j <= 100; j++)
+        q[j] = j / 100.0;
+    CU_ASSERT_EQUAL_FATAL(cohort__sketch_quantiles(s, q, 101, got), COHORT_OK);
+    int64_t worst = 0;
+    for (int j = 0; j <= 100; j++) {
+        int64_t want = (int64_t)floor(q[j] * (double)(N - 1)), lo = 0, hi = N;
+        while (lo < hi) { /* first index with sorted[i] >= got */
+            int64_t mid = lo + (hi - lo) / 2;
+            if (sorted[mid] < got[j])
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        int64_t first = lo, last = first;
+        CU_ASSERT_FATAL(first < N && sorted[first] == got[j]); /* an input value */
+        while (last + 1 < N && sorted[last + 1] == got[j])
+            last++;
+        int64_t err = want < first ? first - want : want > last ? want - last : 0;
+        worst = err > worst ? err : worst;
+    }
+    return worst;
+}
+
+/* The sketch: every answer within eps N ranks, for data in random, sorted
+ * and reversed order, with many duplicates, infinities and both zeros;
+ * built in one piece, and in 7 uneven pieces merged through their packed
+ * form (as ranks merge them).  NaN are counted aside. */
+static void test_sketch_bound(void)
+{
+    const int64_t N = 300007;
+    double *x = malloc((size_t)N * 8), *sorted = malloc((size_t)N * 8);
+    uint64_t r = 88172645463325252ull;
+    for (int shape = 0; shape < 4; shape++) {
+        for (int64_t i = 0; i < N; i++) {
+            r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+            double u = (double)(r >> 11) / 9007199254740992.0;
+            x[i] = shape == 3 ? (double)(r % 17) - 8 : ldexp(u - 0.5, (int)(r % 40) - 20);
+        }
+        x[5] = INFINITY, x[6] = -INFINITY, x[7] = -0.0, x[8] = 0.0;
+        memcpy(sorted, x, (size_t)N * 8);
+        qsort(sorted, (size_t)N, 8, cmp_dbl);
+        if (shape == 1)
+            memcpy(x, sorted, (size_t)N * 8);
+        if (shape == 2)
+            for (int64_t i = 0; i < N; i++)
+                x[i] = sorted[N - 1 - i];
+        for (double eps = 0.1; eps > 0.0005; eps /= 10) {
+            cohort_sketch one, all;
+            int64_t nan = 0;
+            CU_ASSERT_EQUAL_FATAL(cohort__sketch_init(&one, eps), COHORT_OK);
+            CU_ASSERT_EQUAL(cohort__sketch_add_values(&one, x, N, &nan), COHORT_OK);
+            CU_ASSERT_EQUAL(one.count, N);
+            CU_ASSERT_EQUAL(nan, 0);
+            CU_ASSERT(sketch_worst_error(&one, sorted, N) <= (int64_t)ceil(eps * (double)N));
+            cohort__sketch_free(&one);
+            /* Seven pieces of uneven sizes, each with a NaN, merged. */
+            CU_ASSERT_EQUAL_FATAL(cohort__sketch_init(&all, eps), COHORT_OK);
+            int64_t cut[8] = {0, 1, 1000, 5000, 123457, 200000, 299999, N};
+            for (int p = 0; p < 7; p++) {
+                cohort_sketch piece;
+                double nanv = NAN;
+                CU_ASSERT_EQUAL_FATAL(cohort__sketch_init(&piece, eps), COHORT_OK);
+                CU_ASSERT_EQUAL(cohort__sketch_add_values(&piece, x + cut[p], cut[p + 1] - cut[p], &nan), COHORT_OK);
+                CU_ASSERT_EQUAL(cohort__sketch_add_values(&piece, &nanv, 1, &nan), COHORT_OK);
+                double *packed = malloc(cohort__sketch_size(&piece));
+                cohort__sketch_pack(&piece, packed);
+                CU_ASSERT_EQUAL(cohort__sketch_merge_packed(&all, packed), COHORT_OK);
+                free(packed);
+                cohort__sketch_free(&piece);
+            }
+            CU_ASSERT_EQUAL(all.count, N);
+            CU_ASSERT_EQUAL(nan, 7);
+            CU_ASSERT(sketch_worst_error(&all, sorted, N) <= (int64_t)ceil(eps * (double)N));
+            cohort__sketch_free(&all);
+        }
+    }
+    free(x), free(sorted);
+}
+
 int main(int argc, char **argv)
 {
     static const t_test tests[] = {
@@ -457,6 +548,7 @@ int main(int argc, char **argv)
         {"key encoding of doubles: vector and scalar loops agree, numpy's order", test_encode_doubles},
         {"uniform bins: numpy's rule, on and beside every edge", test_uniform_bins},
         {"group-by table: hash, then indexed by dense keys, then hash again", test_aggtab_dense_keys},
+        {"quantile sketch: within eps N ranks, alone and merged, any order", test_sketch_bound},
         {NULL, NULL},
     };
     return t_main(argc, argv, "kernels", tests);

@@ -285,11 +285,15 @@ typedef struct cohort_sketch {
     int64_t count;                       /* values added (NaN excluded by the caller) */
     int64_t n[COHORT_SKETCH_LEVELS];     /* values held at each level */
     int parity[COHORT_SKETCH_LEVELS];    /* which half the next compaction keeps */
-    double *level[COHORT_SKETCH_LEVELS]; /* k values each, allocated on first use */
+    bool sorted[COHORT_SKETCH_LEVELS];   /* whether the level's values are in order */
+    uint64_t *level[COHORT_SKETCH_LEVELS]; /* room for 2k values each (their order-preserving
+                                              codes), allocated on first use */
+    uint64_t *scratch;                   /* the radix sort's second buffer (2k codes) and counts */
 } cohort_sketch;
 int cohort__sketch_init(cohort_sketch *s, double eps);
 void cohort__sketch_free(cohort_sketch *s);
-int cohort__sketch_add(cohort_sketch *s, double x);
+/* Add the non-NaN values of x[0, n); add the number of NaN to *nan. */
+int cohort__sketch_add_values(cohort_sketch *s, const double *x, int64_t n, int64_t *nan);
 int cohort__sketch_merge(cohort_sketch *into, const cohort_sketch *from);
 /* Serialised form, for sending between ranks: bytes, pack, merge. */
 size_t cohort__sketch_size(const cohort_sketch *s);

@@ -585,12 +585,10 @@ int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q
         for (int64_t at = 0; lst == COHORT_OK && at < rows; at += CHUNK) {
             int64_t n = rows - at < CHUNK ? rows - at : CHUNK;
             cohort__column_to_double(&cols[0], at, n, buf);
-            for (int64_t i = 0; i < n && lst == COHORT_OK; i++) {
-                if (buf[i] != buf[i])
-                    nan_count++;
-                else if (cohort__sketch_add(&sk, buf[i]) != COHORT_OK)
-                    lst = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory growing the quantile sketch");
-            }
+            int ast = cohort__sketch_add_values(&sk, buf, n, &nan_count);
+            if (ast != COHORT_OK)
+                lst = COHORT_FAIL(ctx, ast, ast == COHORT_ERR_NOMEM ? "out of memory growing the quantile sketch"
+                                                                    : "more values than the quantile sketch's levels hold");
         }
     }
     st = st == COHORT_OK ? lst : st;
