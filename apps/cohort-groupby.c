@@ -18,7 +18,7 @@ enum { OPT_KEYS = CLI_OPT_FIRST_FREE, OPT_VALUES, OPT_AGG, OPT_REPRODUCIBLE, OPT
 #define CHUNK_BYTES ((size_t)1 << 20) /* printed text travels to rank 0 in pieces of about this */
 
 static const cli_option options[] = {
-    {"keys", 'k', "FILE:/PATH", "a key column: integers, floats or fixed-length strings (repeat for a composite key)"},
+    {"keys", 'k', "FILE:/PATH", "a key column: integers, floats or strings, fixed- or variable-length (repeat for a composite key)"},
     {"values", 'V', "FILE:/PATH", "a numeric value column to aggregate (repeat)"},
     {"agg", OPT_AGG, "LIST",
      "aggregates, as pandas names them: size,count,sum,mean,min,max,var,std,sem,prod,first,last,median,quantile:Q,nunique (default sum,mean)"},

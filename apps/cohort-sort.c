@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     cli c = {.prog = "cohort-sort",
              .usage = "--input FILE:/PATH --output FILE:/PATH [--with FILE:/PATH ...] [--index NAME] [options]",
              .summary = "Sort a dataset over all ranks: stable (equal keys keep their order), exactly balanced, for\n"
-                        "every integer type, float, double and fixed-length strings; NaN last.  Payload columns\n"
+                        "every integer type, float, double and strings (fixed- or variable-length); NaN last.  Payload columns\n"
                         "(--with) travel with the keys and are written beside the output dataset.",
              .options = options};
     int code = cli_start(&c, &argc, &argv);

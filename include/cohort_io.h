@@ -64,9 +64,16 @@
  *
  *   Supported element types: integers of 8–64 bits signed or unsigned,
  *   IEEE float and double, either byte order; enums over integers (h5py's
- *   bool) as their base integer; fixed-length strings as COHORT_BYTES.
- *   Variable-length strings, references, opaque, array, bitfield and time
- *   types are COHORT_ERR_TYPE errors naming the dataset and its type.
+ *   bool) as their base integer; fixed-length strings as COHORT_BYTES;
+ *   variable-length strings (h5py's and pandas' default for text), as
+ *   datasets or compound members, as COHORT_BYTES too: opening the input
+ *   measures them (one collective pass over the values, each rank its
+ *   share of the rows), and they are read at the longest one's width,
+ *   zero-padded, a NULL string as empty.  A string longer than
+ *   COHORT_STRING_WIDTH_MAX bytes (or the environment variable of that
+ *   name) is a COHORT_ERR_SIZE error naming the file and row.  References,
+ *   opaque, array, bitfield, time and variable-length sequences are
+ *   COHORT_ERR_TYPE errors naming the dataset and its type.
  *   Layouts: contiguous, chunked, compact; gzip, shuffle, fletcher32, szip
  *   and any filter whose plugin HDF5 can load (a missing one is an error
  *   naming its id); extendible datasets; soft and external links.
@@ -200,6 +207,10 @@ typedef struct cohort_input cohort_input;
 int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in);
 
 /** Flags of cohort_input_open_flags(). */
+/** The longest variable-length string an input reads (bytes): every row
+ *  of such a column takes the longest string's width in memory.  The
+ *  environment variable COHORT_STRING_WIDTH_MAX (1 to 2^30) overrides it. */
+#define COHORT_STRING_WIDTH_MAX 4096
 #define COHORT_INPUT_RAW 0x1 /**< read the stored values: no CF conventions applied */
 
 /**

@@ -43,8 +43,9 @@ class Run:
         return [l for l in self.err.splitlines() if l.startswith(prog + ":")]
 
 
-def run(prog, args, np_=2, cwd=None, timeout=None):
-    """Run apps/PROG under mpirun; every rank records its own exit status."""
+def run(prog, args, np_=2, cwd=None, timeout=None, extra_env=None):
+    """Run apps/PROG under mpirun (with @extra_env's variables set); every
+    rank records its own exit status."""
     exe = os.path.join(BUILD, "apps", prog)
     with tempfile.TemporaryDirectory() as codes:
         # Each rank writes its exit status to a file named after its rank, and
@@ -52,7 +53,7 @@ def run(prog, args, np_=2, cwd=None, timeout=None):
         # they have recorded theirs.
         script = 'x="$1"; shift; "$x" "$@"; rc=$?; echo $rc > "%s/$OMPI_COMM_WORLD_RANK"; exit 0' % codes
         cmd = [MPIEXEC, "-n", str(np_), "--oversubscribe", "sh", "-c", script, "sh", exe] + list(args)
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env(np_),
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=dict(env(np_), **(extra_env or {})),
                            timeout=timeout or TIMEOUT)
         rank_codes = []
         for r in range(np_):

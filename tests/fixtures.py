@@ -38,6 +38,13 @@ with h5py.File(p("plain.h5"), "w") as f:
     f["s"] = np.array([b"k%03d" % (k % 1000) for k in i], dtype="S8")
     f["flag"] = (i % 3) == 0
     f["vlen"] = np.array(["a", "bb", "ccc"], dtype=h5py.string_dtype())
+    # variable-length strings (h5py's default for str): "v" * (i % 11) + str(i), as a
+    # dataset and as a compound member beside an int32
+    vs = np.array(["v" * (k % 11) + str(k) for k in i], dtype=object)
+    f["vs"] = vs.astype(h5py.string_dtype())
+    vt = np.zeros(N, dtype=[("name", h5py.string_dtype()), ("x", "<i4")])
+    vt["name"], vt["x"] = vs, i
+    f["vt"] = vt
     f["half"] = np.zeros(4, dtype=np.float16)
     # N-D variables: their values in row-major order (0, 1, 2, ...)
     f["cube"] = np.arange(7 * 5 * 3, dtype=np.float64).reshape(7, 5, 3)
@@ -96,6 +103,13 @@ for name in sorted(sizes):
         f["y"] = np.arange(start, start + sizes[name], dtype=np.float32) if name != "part-3.h5" else \
             np.arange(start, start + sizes[name], dtype=np.float64)
     start += sizes[name]
+
+# vset: variable-length strings over two files, the second's longer: "s%d" % i,
+# then "long-string-%d" % i, 400 rows in all; the width is the longest of both.
+with h5py.File(p("vset-1.h5"), "w") as f:
+    f["s"] = np.array(["s%d" % k for k in range(150)], dtype=h5py.string_dtype())
+with h5py.File(p("vset-2.h5"), "w") as f:
+    f["s"] = np.array(["long-string-%d" % k for k in range(150, 400)], dtype=h5py.string_dtype())
 
 # pandas.h5: df.to_hdf(format="table", data_columns=True): /df/table members
 # index, a = i (int64), b = i * 0.25 (float64), s = "k%d" % (i % 7) (string).

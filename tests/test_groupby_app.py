@@ -138,6 +138,25 @@ for np_ in NPS:
         check(list(got["name"]) == list(ref["name"]) and list(got["size"]) == list(ref["size"]) and
               np.allclose(got["val_sum"], ref["val_sum"], rtol=1e-12), "PyTables string keys at %d ranks" % np_)
 
+# Keys of variable-length strings (h5py's and pandas' default for text), as a dataset and as a
+# compound member, UTF-8 and empty ones included; their width is found in one pass.
+vk = np.array(["", "a", "caf\u00e9", "kiwi", "x" * 300], dtype=object)[rng.integers(0, 5, n)]
+vt = np.zeros(n, dtype=[("name", h5py.string_dtype()), ("val", "<f8")])
+vt["name"], vt["val"] = vk, cols["x"]
+with h5py.File(os.path.join(tmp, "v.h5"), "w") as h:
+    h["k"] = vk.astype(h5py.string_dtype())
+    h["t"] = vt
+ref = pd.DataFrame({"k": vk, "x": cols["x"]}).groupby("k").agg(size=("x", "size"), x_sum=("x", "sum")).reset_index()
+for np_ in NPS:
+    for keys, vals in ((os.path.join(tmp, "v.h5") + ":/k", d("x")), (os.path.join(tmp, "v.h5") + ":/t#name",
+                                                                      os.path.join(tmp, "v.h5") + ":/t#val")):
+        r = groupby(["--keys", keys, "--values", vals, "--agg", "size,sum"], np_)
+        if r.rc == 0:
+            got = pd.read_csv(io.StringIO(r.out), float_precision="round_trip", keep_default_na=False)
+            check(list(got.iloc[:, 0]) == list(ref["k"]) and list(got["size"]) == list(ref["size"]) and
+                  np.allclose(got.iloc[:, 2], ref["x_sum"], rtol=1e-12),
+                  "variable-length string keys %s at %d ranks: %s" % (keys, np_, got.iloc[:, :2].values.tolist()))
+
 # HDF5 output: one dataset per column, the same as the CSV.
 o = os.path.join(tmp, "g.h5")
 r = run("cohort-groupby", ["--keys", d("a"), "--keys", d("b"), "--values", d("x"), "--agg", "size,sum,min",

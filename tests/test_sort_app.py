@@ -98,11 +98,32 @@ expect_exit(r, 0, "cohort-sort", "sort 300001 zipf keys with gzip output")
 check(np.array_equal(load(os.path.join(tmp, "big-sorted.h5"), "/x"), np.sort(load(os.path.join(tmp, "big.h5"), "/x"))),
       "big zipf sort equals numpy.sort")
 
+# Variable-length string keys with a payload (stable: equal keys keep their order), and as a
+# payload; a string over the limit is an error naming the row, and no output appears.
+vs = load(os.path.join(fx, "plain.h5"), "/vs")
+vs = np.array([v.decode() if isinstance(v, bytes) else v for v in vs], dtype=object)
+order = np.argsort(np.array([v.encode() for v in vs], dtype=object), kind="stable")
+out = os.path.join(tmp, "vs-sorted.h5")
+for np_ in NPS:
+    r = run("cohort-sort", ["--input", os.path.join(fx, "plain.h5") + ":/vs", "--with", os.path.join(fx, "plain.h5") + ":/x",
+                            "--with", os.path.join(fx, "plain.h5") + ":/vt#name", "--output", out + ":/k", "--force"],
+            np_=np_)
+    expect_exit(r, 0, "cohort-sort", "variable-length string keys at %d ranks" % np_)
+    with h5py.File(out, "r") as h:
+        keys, x, name = [list(h[p][...]) for p in ("k", "x", "name")]
+    want = [vs[i].encode() for i in order]
+    check(keys == want and name == want, "variable-length string keys sorted at %d ranks" % np_)
+    check(np.array_equal(x, load(os.path.join(fx, "plain.h5"), "/x")[order]), "payload follows the strings at %d ranks" % np_)
+r = run("cohort-sort", ["--input", os.path.join(fx, "plain.h5") + ":/vs", "--output", out + ":/k", "--force"], np_=NPS[-1],
+        extra_env={"COHORT_STRING_WIDTH_MAX": "5"})
+expect_exit(r, 2, "cohort-sort", "a string over the limit")
+check("row 5 of /vs" in r.err and "6 bytes" in r.err, "the over-long string's row named: %s" % r.err)
+
 # Bad inputs: documented exit codes, one line from rank 0, no output file.
 bad = os.path.join(tmp, "bad.h5")
 cases = [
     (["--input", os.path.join(fx, "nope.h5") + ":/x"], 2, ["nope.h5"]),
-    (["--input", os.path.join(fx, "plain.h5") + ":/vlen"], 2, ["/vlen", "variable-length"]),
+    (["--input", os.path.join(fx, "plain.h5") + ":/vt"], 2, ["/vt", "compound"]),
     (["--input", os.path.join(fx, "matrix.h5") + ":/m"], 2, ["one column"]),
     (["--input", os.path.join(fx, "plain.h5") + ":/x", "--with", os.path.join(fx, "plain.h5") + ":/tiny"], 2,
      ["/tiny", "3 rows"]),

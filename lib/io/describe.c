@@ -48,10 +48,11 @@ static int classify(hid_t t, cohort_type *type, size_t *width, int *big_endian, 
         break;
     }
     case H5T_STRING:
+        *type = COHORT_BYTES;
         if (H5Tis_variable_str(t) > 0) {
+            *width = 0; /* unknown until the values are measured */
             snprintf(desc, dsize, "variable-length string");
         } else {
-            *type = COHORT_BYTES;
             snprintf(desc, dsize, "string(%zu)", size);
         }
         break;
@@ -201,9 +202,10 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
             goto out;
         }
         raw->ncols = info->ndims == 2 ? (int)info->dims[1] : 1;
-        raw->record = width * (size_t)raw->ncols;
-        raw->stride = width;
+        raw->stride = width ? width : sizeof(char *);
+        raw->record = raw->stride * (size_t)raw->ncols;
     }
+    raw->vlen = info->type == COHORT_BYTES && width == 0;
     info->width = width;
     raw->swap = info->type != COHORT_BYTES && width > 1 && info->big_endian != host_big_endian();
     if (!member || !member[0])

@@ -49,6 +49,11 @@ struct cohort_input {
     cohort_type stored_type;  /* as stored (after _Unsigned) */
     size_t stored_width;
     bool decode;              /* some file's values go through cohort__cf_decode */
+    bool vlen;                /* variable-length strings, read fixed-width at info.width */
+    int64_t vlen_limit;       /* the longest string allowed (COHORT_STRING_WIDTH_MAX) */
+    int64_t vlen_longest;     /* measuring: the longest string seen on this rank */
+    int64_t vlen_bad_row;     /* measuring: this rank's first row over the limit (-1: none) */
+    int64_t vlen_bad_len;
     char (*colnames)[COLNAME_MAX];
     bool direct;       /* 1-D, not a member: read straight into the column */
     size_t max_record; /* largest stored row over the files, for staging */
@@ -273,6 +278,55 @@ static void decide_types(cohort_input *in, bool raw)
     in->info.width = type == COHORT_BYTES ? in->stored_width : cohort_type_size(type);
 }
 
+static int input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t count, cohort_column *cols,
+                      bool measure);
+
+/* The width variable-length strings are read at: one pass in which every
+ * rank measures its share of the rows, then the longest over all ranks
+ * (at least 1 byte).  A string longer than the limit is an error naming
+ * the first such row.  Collective. */
+static int measure_strings(cohort_ctx *ctx, cohort_input *in)
+{
+    in->vlen_limit = COHORT_STRING_WIDTH_MAX;
+    const char *env = getenv("COHORT_STRING_WIDTH_MAX");
+    char *end = NULL;
+    long long v = env ? strtoll(env, &end, 10) : 0;
+    int st = COHORT_OK;
+    if (env && (end == env || *end != '\0' || v < 1 || v > ((int64_t)1 << 30)))
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "COHORT_STRING_WIDTH_MAX=%s: expected a byte count from 1 to 2^30", env);
+    else if (env)
+        in->vlen_limit = v;
+    st = cohort__agree(ctx, st);
+    if (st != COHORT_OK)
+        return st;
+    int64_t begin, count;
+    cohort_partition(in->rows, ctx->size, ctx->rank, &begin, &count);
+    in->vlen_longest = 0, in->vlen_bad_row = -1, in->vlen_bad_len = 0;
+    st = input_read(ctx, in, begin, count, NULL, true);
+    if (st != COHORT_OK)
+        return st;
+    /* Ranks hold rows in order, so the lowest failing rank has the first
+     * row over the limit, and its message is the one agreed on. */
+    if (in->vlen_bad_row >= 0) {
+        int f = 0;
+        while (in->first[f + 1] <= in->vlen_bad_row)
+            f++;
+        st = COHORT_FAIL(ctx, COHORT_ERR_SIZE,
+                         "%s: row %lld of %s holds a string of %lld bytes, more than the %lld that variable-length "
+                         "strings may have (they are read fixed-width; set COHORT_STRING_WIDTH_MAX to allow more)",
+                         in->names[f], (long long)(in->vlen_bad_row - in->first[f]), in->dataset,
+                         (long long)in->vlen_bad_len, (long long)in->vlen_limit);
+    }
+    st = cohort__agree(ctx, st);
+    int64_t longest = in->vlen_longest;
+    if (st == COHORT_OK)
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, &longest, 1, MPI_INT64_T, MPI_MAX, ctx->comm)));
+    if (st != COHORT_OK)
+        return st;
+    in->info.width = in->stored_width = (size_t)(longest > 0 ? longest : 1);
+    return COHORT_OK;
+}
+
 int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in_out)
 {
     return cohort_input_open_flags(ctx, ref, 0, in_out);
@@ -374,7 +428,8 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
         for (int i = 0; i < in->nfiles; i++)
             in->info.dims[0] += in->meta[i].info.dims[0];
         decide_types(in, flags & COHORT_INPUT_RAW);
-        in->direct = in->info.ndims != 2 && in->member[0] == '\0';
+        in->vlen = in->meta[0].raw.vlen;
+        in->direct = in->info.ndims != 2 && in->member[0] == '\0' && !in->vlen;
         for (int i = 0; i < in->nfiles; i++)
             if (in->meta[i].raw.record > in->max_record)
                 in->max_record = in->meta[i].raw.record;
@@ -386,6 +441,8 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
         if (in->shared)
             st = cohort__agree(ctx, open_file(ctx, in, 0));
     }
+    if (st == COHORT_OK && in->vlen)
+        st = measure_strings(ctx, in);
     free(mine);
     free(counts);
     if (st != COHORT_OK)
@@ -477,7 +534,49 @@ static void decode_rows(const cohort_input *in, int f, cohort_column *cols, int 
                           (unsigned char *)cols[j].data + (size_t)at * in->info.width, n);
 }
 
+/* Variable-length strings: @n stored rows at @src (char * where the
+ * elements are) into the columns from row @at, fixed-width and zero-padded
+ * (NULL reads as empty); or, @measure, only their longest length and the
+ * first row (global: @row0 + i) over the limit.  Then HDF5's memory for
+ * the strings is freed. */
+static void vlen_rows(cohort_input *in, const raw_layout *raw, unsigned char *src, int64_t n, cohort_column *cols,
+                      int64_t at, int64_t row0, bool measure)
+{
+    size_t width = in->info.width;
+    for (int j = 0; j < raw->ncols; j++)
+        for (int64_t i = 0; i < n; i++) {
+            const char *str;
+            memcpy(&str, src + raw->offset + (size_t)j * raw->stride + (size_t)i * raw->record, sizeof str);
+            size_t len = str ? strlen(str) : 0;
+            if (measure) {
+                in->vlen_longest = (int64_t)len > in->vlen_longest ? (int64_t)len : in->vlen_longest;
+                if ((int64_t)len > in->vlen_limit && in->vlen_bad_row < 0)
+                    in->vlen_bad_row = row0 + i, in->vlen_bad_len = (int64_t)len;
+                continue;
+            }
+            unsigned char *dst = (unsigned char *)cols[j].data + (size_t)(at + i) * width;
+            len = len < width ? len : width; /* measured: never cut */
+            memcpy(dst, str ? str : "", len);
+            memset(dst + len, 0, width - len);
+        }
+    /* Every element of the records (a compound's other members too). */
+    hsize_t elems = (hsize_t)n * (raw->ncols > 1 ? (hsize_t)raw->ncols : 1);
+    if (raw->record != raw->stride * (size_t)raw->ncols) /* a compound: one record per row */
+        elems = (hsize_t)n;
+    hid_t space = H5Screate_simple(1, &elems, NULL);
+    if (space >= 0 && n > 0)
+        H5Dvlen_reclaim(in->mtype, space, H5P_DEFAULT, src);
+    if (space >= 0)
+        H5Sclose(space);
+}
+
 int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t count, cohort_column *cols)
+{
+    return input_read(ctx, in, begin, count, cols, false);
+}
+
+static int input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t count, cohort_column *cols,
+                      bool measure)
 {
     h5_quiet q;
     cohort__h5_quiet_begin(&q);
@@ -485,10 +584,10 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
     double t0 = cohort__now();
     int st = COHORT_OK, ncols = in ? cohort_input_ncols(in) : 0;
     size_t width = in ? in->info.width : 0;
-    if (in == NULL || cols == NULL || begin < 0 || count < 0 || begin > cohort_input_rows(in) - count)
+    if (in == NULL || (cols == NULL && !measure) || begin < 0 || count < 0 || begin > cohort_input_rows(in) - count)
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_input_read: rows %lld..%lld are not in the input",
                          (long long)begin, (long long)(begin + count));
-    for (int j = 0; st == COHORT_OK && j < ncols; j++)
+    for (int j = 0; st == COHORT_OK && !measure && j < ncols; j++)
         if (count > 0 && cols[j].data == NULL)
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_input_read: column %d has no buffer", j);
 
@@ -496,6 +595,8 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
      * staged a piece at a time and converted. */
     bool direct = in && in->direct;
     size_t record = in ? in->max_record : 1;
+    if (in && in->vlen) /* a piece's strings live in HDF5's memory until converted: count them in */
+        record += (measure ? 64 : in->info.width) + 16;
     int64_t piece_rows = (int64_t)((direct ? COHORT_IO_PIECE_BYTES : COHORT_IO_STAGE_BYTES) / record);
     if (piece_rows < 1)
         piece_rows = 1;
@@ -523,11 +624,13 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
             int64_t n = count - off < piece_rows ? count - off : piece_rows;
             void *buf = direct ? (unsigned char *)cols[0].data + (size_t)off * width : stage;
             int rc = read_rows(ctx, in, dxpl, begin + off, n, buf);
-            if (rc == COHORT_OK && !direct)
+            if (rc == COHORT_OK && in->vlen)
+                vlen_rows(in, &in->meta[0].raw, stage, n, cols, off, begin + off, measure);
+            else if (rc == COHORT_OK && !direct)
                 convert_rows(&in->meta[0].raw, in->stored_width, width, stage, n, cols, off);
             else if (rc == COHORT_OK && in->meta[0].raw.swap)
                 cohort__byteswap(buf, (size_t)n, in->stored_width);
-            if (rc == COHORT_OK)
+            if (rc == COHORT_OK && !measure)
                 decode_rows(in, 0, cols, ncols, off, n);
             if (st == COHORT_OK)
                 st = rc;
@@ -547,11 +650,13 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
             void *buf = direct ? (unsigned char *)cols[0].data + (size_t)off * width : stage;
             if (st == COHORT_OK)
                 st = read_rows(ctx, in, dxpl, row - in->first[f], n, buf);
-            if (st == COHORT_OK && !direct)
+            if (st == COHORT_OK && in->vlen)
+                vlen_rows(in, &in->meta[f].raw, stage, n, cols, off, row, measure);
+            else if (st == COHORT_OK && !direct)
                 convert_rows(&in->meta[f].raw, in->stored_width, width, stage, n, cols, off);
             else if (st == COHORT_OK && in->meta[f].raw.swap)
                 cohort__byteswap(buf, (size_t)n, in->stored_width);
-            if (st == COHORT_OK)
+            if (st == COHORT_OK && !measure)
                 decode_rows(in, f, cols, ncols, off, n);
             off += n;
             cohort__progress(ctx, "read", (double)off, (double)count);
@@ -559,7 +664,7 @@ int cohort_input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
     }
     if (dxpl != H5P_DEFAULT)
         H5Pclose(dxpl);
-    for (int j = 0; st == COHORT_OK && j < ncols; j++)
+    for (int j = 0; st == COHORT_OK && !measure && j < ncols; j++)
         cols[j].count = count;
     cohort__free(ctx, stage, stage_bytes);
     st = cohort__agree(ctx, st);

@@ -40,6 +40,8 @@ typedef struct raw_layout {
     size_t stride;        /* distance between consecutive columns within a record (2-D) */
     int ncols;
     bool swap;            /* byte order differs from this machine's */
+    bool vlen;            /* variable-length strings: char * in the record as read; the
+                             width is found by a pass over the values (input.c) */
     /* The CF conventions' values in the stored type, this machine's byte
      * order, for exact comparison (info->cf has them as doubles). */
     unsigned char fill[8], missing[COHORT_CF_MISSING_MAX][8];
