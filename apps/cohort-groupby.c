@@ -166,6 +166,21 @@ static int write_hdf5(cli *c, const cohort_table *tab, int nkeycols, const char 
         snprintf(scale, sizeof scale, "%s/%s", g, key);
         st = cohort_output_attach_scale(c->ctx, out, path, 0, scale, key);
     }
+    /* The same columns as one table that pandas.read_hdf(FILE, GROUP) opens
+     * (a small second copy), unless a column is itself named "table". */
+    int ncols = cohort_table_ncolumns(tab);
+    cohort_column *all = malloc((size_t)ncols * sizeof *all);
+    bool clash = false;
+    if (st == COHORT_OK && all == NULL)
+        st = COHORT_ERR_NOMEM;
+    for (int j = 0; st == COHORT_OK && j < ncols; j++)
+        all[j] = cohort_table_column(tab, j), clash = clash || strcmp(all[j].name, "table") == 0;
+    if (st == COHORT_OK && !clash)
+        st = cohort_output_write_pandas(c->ctx, out, group, all, ncols);
+    else if (st == COHORT_OK && c->rank == 0)
+        fprintf(stderr, "%s: note: a column is named \"table\", the name pandas' table takes: no pandas table written\n",
+                c->prog);
+    free(all);
     int code = cli_fail(c, st, true);
     int st2 = cli_output_close(c, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_WITH = CLI_OPT_FIRST_FREE, OPT_INDEX, OPT_DESC, OPT_VERIFY, OPT_GZIP };
+enum { OPT_WITH = CLI_OPT_FIRST_FREE, OPT_INDEX, OPT_DESC, OPT_VERIFY, OPT_GZIP, OPT_PANDAS };
 
 static const cli_option options[] = {
     {"input", 'i', "FILE:/PATH", "the keys: a 1-D dataset or a compound member (required)"},
@@ -18,6 +18,7 @@ static const cli_option options[] = {
     {"descending", OPT_DESC, NULL, "largest first (NaN still last)"},
     {"verify", OPT_VERIFY, NULL, "prove the result: order across ranks and a checksum of all rows before and after"},
     {"gzip", OPT_GZIP, "LEVEL", "compress the outputs (chunked, shuffle + deflate)"},
+    {"pandas", OPT_PANDAS, "/GROUP", "also write the keys, payloads and index as one table that pandas.read_hdf(FILE, GROUP) opens (a second copy)"},
     {"force", CLI_OPT_FORCE, NULL, "replace the output file if it exists (atomically)"},
     {"append", CLI_OPT_APPEND, NULL, "add to (or replace objects in) an existing output file"},
     CLI_RAW_OPTION,
@@ -42,7 +43,7 @@ int main(int argc, char **argv)
     int code = cli_start(&c, &argc, &argv);
     if (code != CLI_EXIT_OK)
         return cli_finish(&c, code);
-    const char *input = NULL, *output = NULL, *index_name = NULL, *v;
+    const char *input = NULL, *output = NULL, *index_name = NULL, *pandas = NULL, *v;
     const char *with[64];
     int nwith = 0, key;
     int64_t gzip = 0;
@@ -52,6 +53,11 @@ int main(int argc, char **argv)
         case 'i': input = v; break;
         case 'o': output = v; break;
         case OPT_INDEX: index_name = v; break;
+        case OPT_PANDAS:
+            if (v[0] != '/')
+                return cli_finish(&c, cli_usage(&c, "--pandas %s: name a group, as /GROUP", v));
+            pandas = v;
+            break;
         case OPT_DESC: so.descending = 1; break;
         case OPT_VERIFY: so.verify = 1; break;
         case OPT_GZIP:
@@ -162,6 +168,26 @@ int main(int argc, char **argv)
             cohort_column ic = cohort_column_make(index_name, COHORT_INT64, k.count, index);
             snprintf(dpath, sizeof dpath, "%s/%s", dir, index_name);
             st = cohort_output_write(c.ctx, out, dpath, &ic, 1, &wo);
+        }
+        if (st == COHORT_OK && pandas) { /* the columns by their names in the output */
+            cohort_column *all = malloc(((size_t)ncols + 2) * sizeof *all);
+            int nall = 0;
+            st = all ? COHORT_OK : COHORT_ERR_NOMEM;
+            if (all) {
+                all[nall] = k;
+                all[nall++].name = strrchr(path, '/') + 1;
+                for (int j = 0, at = 0; j < nwith; at += wcols[j], j++)
+                    for (int q = 0; q < wcols[j]; q++) {
+                        all[nall] = cols[at + q];
+                        if (wcols[j] == 1)
+                            all[nall].name = column_name(with[j]);
+                        nall++;
+                    }
+                if (index)
+                    all[nall++] = cohort_column_make(index_name, COHORT_INT64, k.count, index);
+                st = cohort_output_write_pandas(c.ctx, out, pandas, all, nall);
+            }
+            free(all);
         }
         code = cli_fail(&c, st, true);
         int st2 = cli_output_close(&c, &out, st == COHORT_OK);

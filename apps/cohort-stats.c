@@ -228,6 +228,33 @@ static int write_hdf5(cli *c, const job *j, const char *file, const char *group,
         }
         st = put(c, out, group, fields[f], COHORT_DOUBLE, v, d, 1);
     }
+    /* The per-column table again, as one table pandas.read_hdf(FILE, GROUP)
+     * opens: a row per column (rank 0's), the fields above as columns. */
+    double *tv = st == COHORT_OK ? malloc((size_t)d * 9 * sizeof *tv) : NULL;
+    int64_t *tc = st == COHORT_OK ? malloc((size_t)d * 2 * sizeof *tc) : NULL;
+    if (st == COHORT_OK && (!tv || !tc))
+        st = COHORT_ERR_NOMEM;
+    if (st == COHORT_OK) {
+        int64_t mine = c->rank == 0 ? d : 0;
+        cohort_column tcols[12];
+        int nt = 0;
+        tcols[nt++] = cohort_column_make_bytes("names", width, mine, names);
+        for (int k = 0; k < d; k++)
+            tc[k] = j->cols[k].count, tc[d + k] = j->cols[k].nan;
+        tcols[nt++] = cohort_column_make("count", COHORT_INT64, mine, tc);
+        tcols[nt++] = cohort_column_make("nan", COHORT_INT64, mine, tc + d);
+        for (int f = j->weighted ? 0 : 1; f < 9; f++) {
+            for (int k = 0; k < d; k++) {
+                const cohort_column_stats *s = &j->cols[k];
+                double all[9] = {s->weight, s->sum, s->mean, s->var, s->std, s->min, s->max, s->skew, s->kurtosis};
+                tv[(size_t)f * d + k] = all[f];
+            }
+            tcols[nt++] = cohort_column_make(fields[f], COHORT_DOUBLE, mine, tv + (size_t)f * d);
+        }
+        st = cohort_output_write_pandas(c->ctx, out, strcmp(group, "") ? group : "/", tcols, nt);
+    }
+    free(tv);
+    free(tc);
     int64_t rows = cohort_stats_rows(j->stats), mrows = cohort_stats_matrix_rows(j->stats);
     if (st == COHORT_OK)
         st = cohort_output_write_attr(c->ctx, out, group, "rows", COHORT_INT64, 0, 1, &rows);

@@ -390,6 +390,22 @@ int cohort_output_attach_scale(cohort_ctx *ctx, cohort_output *out, const char *
                                const char *name);
 
 /**
+ * Write @cols (@ncols columns of equal length on each rank; the ranks'
+ * rows concatenated in rank order) as a table pandas opens:
+ * pandas.read_hdf(FILE, @group) returns a DataFrame of these columns, by
+ * their names (cols[j].name: unique, not "index"), indexed 0 .. rows-1.
+ * It is pandas' "table" format, as DataFrame.to_hdf(format="table",
+ * data_columns=True) writes it: dataset @group/table, a compound of an
+ * int64 "index" and the columns, with PyTables' and pandas' attributes on
+ * it and on @group (which may hold other objects too).  Numbers keep their
+ * type; COHORT_BYTES columns read as str (UTF-8; pandas reads the string
+ * "nan" as NaN).  Collective; @group and the columns' names, types and
+ * widths equal on every rank.  Memory: one piece of records (≤ 64 MiB).
+ */
+int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *out, const char *group, const cohort_column *cols,
+                               int ncols);
+
+/**
  * Write a scalar or 1-D attribute on object @obj (a group or dataset path,
  * created as a group if missing).  Collective; all arguments equal on every
  * rank (rank 0's values are written).  @type numeric or COHORT_BYTES

@@ -30,6 +30,7 @@ lib_libcohort_la_SOURCES += \
 	lib/io/cf.c \
 	lib/io/input.c \
 	lib/io/output.c \
+	lib/io/pandas.c \
 	lib/io/ref.c \
 	lib/io/stream.c
 

@@ -166,7 +166,7 @@ if r.rc == 0:
     ref = oracle(["a", "b"], ["x"], ["sum", "min"])
     with h5py.File(o, "r") as h:
         g = h["g"]
-        check(sorted(g.keys()) == sorted(["a", "b", "size", "x_sum", "x_min"]), "datasets %s" % list(g.keys()))
+        check(sorted(g.keys()) == sorted(["a", "b", "size", "x_sum", "x_min", "table"]), "datasets %s" % list(g.keys()))
         check(g["a"].dtype == np.int16 and g["b"].dtype == np.uint32 and g["size"].dtype == np.int64,
               "key and size types")
         check(np.array_equal(g["a"][...], ref["a"]) and np.array_equal(g["size"][...], ref["size"]) and

@@ -94,6 +94,12 @@ herr_t cohort__h5_transfer(hid_t d, hid_t mtype, hid_t dxpl, int64_t row, int64_
  * dataset @d of any rank, as a few hyperslabs, into/from @buf packed. */
 herr_t cohort__h5_transfer_flat(hid_t d, hid_t mtype, hid_t dxpl, int64_t first, int64_t n, void *buf, bool write);
 
+/* An output's final name (for messages) and its open file; its group
+ * @group and the groups above it, created if missing.  Collective. */
+const char *cohort__output_path(const cohort_output *out);
+hid_t cohort__output_fid(const cohort_output *out);
+int cohort__output_make_groups(cohort_ctx *ctx, cohort_output *out, const char *group);
+
 /* Expand a file glob on rank 0 and share the names (NUL-separated, strcmp
  * order) with every rank; free(*names) when done.  Collective. */
 int cohort__expand_files(cohort_ctx *ctx, const char *pattern, char **names, int *count);

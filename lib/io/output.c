@@ -37,6 +37,8 @@ struct cohort_output {
 };
 
 const char *cohort_output_temporary(const cohort_output *out) { return out ? out->tmp_path : NULL; }
+const char *cohort__output_path(const cohort_output *out) { return out->final_path; }
+hid_t cohort__output_fid(const cohort_output *out) { return out->fid; }
 
 /* Copy @from to a new file @to (rank 0, for append mode). */
 static int copy_file(cohort_ctx *ctx, const char *from, const char *to)
@@ -269,6 +271,11 @@ int cohort_output_write_attr(cohort_ctx *ctx, cohort_output *o, const char *obj,
     st = cohort__agree(ctx, st);
     cohort__h5_quiet_end(&q);
     return st;
+}
+
+int cohort__output_make_groups(cohort_ctx *ctx, cohort_output *o, const char *group)
+{
+    return strcmp(group, "/") ? make_groups(ctx, o, group, true) : COHORT_OK;
 }
 
 /* ---- datasets -------------------------------------------------------------- */
