@@ -16,8 +16,8 @@
 int cli_optind;
 
 static const cli_option common_options[] = {
-    {"verbose", 'v', NULL, "print phase timings and progress messages on stderr"},
-    {"progress", CLI_OPT_PROGRESS, NULL, "show a progress bar on stderr (off unless asked: the same under mpirun, srun and in batch jobs)"},
+    {"verbose", 'v', NULL, "on stderr: a line per phase as it ends and the phase timings over ranks; -vv also each rank's errors as they happen"},
+    {"progress", CLI_OPT_PROGRESS, NULL, "on stderr, a line per phase redrawn in place: a bar, the rate and the time left (off unless asked: the same under mpirun, srun and in batch jobs)"},
     {"no-progress", CLI_OPT_NO_PROGRESS, NULL, "no progress bar"},
     {"memory-budget", CLI_OPT_MEMORY, "BYTES", "fail cleanly (exit 4) rather than use more than BYTES per rank (suffixes K, M, G)"},
     {"help", 'h', NULL, "show this help and exit"},
@@ -25,12 +25,72 @@ static const cli_option common_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static void progress_bar(void *arg, const char *phase, double f)
+/* @x with an SI prefix: "12.3 M". */
+static void si(double x, char *buf, size_t size)
 {
-    const cli *c = arg;
-    int filled = (int)(f * 30);
-    fprintf(stderr, "\r%s: %-8s [%.*s%*s] %3d%%%s", c->prog, phase, filled, "##############################",
-            30 - filled, "", (int)(f * 100), f >= 1.0 ? "\n" : "");
+    const char *p = " kMGTP";
+    int k = 0;
+    while (x >= 999.5 && k < 5)
+        x /= 1000, k++;
+    snprintf(buf, size, x < 9.95 && k ? "%.1f %c" : "%.0f %c", x, p[k]);
+}
+
+static void clock_text(double s, char *buf, size_t size)
+{
+    long t = (long)(s + 0.5);
+    if (s < 59.95)
+        snprintf(buf, size, "%.1f s", s);
+    else if (t >= 3600)
+        snprintf(buf, size, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, size, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* Rank 0's progress.  With --progress: one line per phase, redrawn in
+ * place (a bar, the percentage, the rate and the time left; the time taken
+ * once done).  With -v alone: one line per phase when it ends, for logs. */
+static void progress_counts(void *arg, const char *phase, double done, double total, const char *unit)
+{
+    cli *c = arg;
+    double now = MPI_Wtime(), f = total > 0 ? done / total : 1.0;
+    bool restart = strcmp(phase, c->bar_phase) != 0 || f < c->bar_last;
+    if (restart) {
+        if (c->bar_open)
+            fputc('\n', stderr); /* the previous phase stopped short of 100% */
+        snprintf(c->bar_phase, sizeof c->bar_phase, "%s", phase);
+        c->bar_start = now;
+        c->bar_open = false;
+    }
+    c->bar_last = f;
+    double elapsed = now - c->bar_start;
+    /* Rows make a rate (rank 0's: every rank has about as many); steps do not. */
+    bool rows = strcmp(unit, "rows") == 0;
+    char amount[64] = "", t[32] = "", d[32], n[32];
+    si(done, d, sizeof d), si(total, n, sizeof n);
+    if (rows && elapsed > 0)
+        si(done / elapsed, amount, sizeof amount), strcat(amount, "rows/s per rank");
+    else if (!rows)
+        snprintf(amount, sizeof amount, "%.0f/%.0f %s", done, total, unit);
+    if (f >= 1.0) {
+        clock_text(elapsed, t, sizeof t);
+        if (c->progress)
+            fprintf(stderr, "\r%s: %-12.40s [%s] 100%%  %s  done in %s\033[K\n", c->prog, phase,
+                    "##############################", amount, t);
+        else if (rows)
+            fprintf(stderr, "%s: %s: %srows on rank 0 in %s (%s)\n", c->prog, phase, n, t, amount);
+        else
+            fprintf(stderr, "%s: %s: %s in %s\n", c->prog, phase, amount, t);
+        c->bar_open = false;
+    } else if (c->progress) {
+        int filled = (int)(f * 30);
+        if (done > 0 && elapsed > 0.5)
+            clock_text(elapsed * (1 - f) / f, t, sizeof t);
+        else
+            snprintf(t, sizeof t, "?");
+        fprintf(stderr, "\r%s: %-12.40s [%.*s%*s] %3d%%  %s  %s left\033[K", c->prog, phase, filled,
+                "##############################", 30 - filled, "", (int)(f * 100), amount, t);
+        c->bar_open = true;
+    }
     fflush(stderr);
 }
 
@@ -153,7 +213,8 @@ int cli_next(cli *c, int argc, char **argv, const char **value, int *exit_code)
         cli_optind = optind;
         switch (key) {
         case -1:
-            cohort_ctx_set_progress(c->ctx, c->progress ? progress_bar : NULL, c);
+            cohort_ctx_set_progress_counts(c->ctx, (c->progress || c->verbose) && c->rank == 0 ? progress_counts : NULL,
+                                           c);
             return 0;
         case '?':
             *exit_code = optopt ? cli_usage(c, "unknown option -%c", optopt)
@@ -251,6 +312,8 @@ int cli_fail(cli *c, int status, bool output)
 
 int cli_finish(cli *c, int code)
 {
+    if (c->bar_open) /* a phase cut short by an error */
+        fputc('\n', stderr);
     if (c->ctx) {
         if (c->verbose && code == CLI_EXIT_OK)
             cohort_ctx_report_timings(c->ctx, stderr);

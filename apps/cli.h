@@ -63,6 +63,10 @@ typedef struct cli {
     int rank, size;
     int verbose;
     bool progress;
+    /* The progress display: the phase on the line being drawn, and when it began. */
+    char bar_phase[64];
+    double bar_start, bar_last;
+    bool bar_open;
     cli_format format;
     bool raw;                /* --raw: inputs without the CF conventions (COHORT_INPUT_RAW) */
     cohort_output_mode output_mode;

@@ -159,6 +159,17 @@ typedef void (*cohort_progress_fn)(void *arg, const char *phase, double fraction
 void cohort_ctx_set_progress(cohort_ctx *ctx, cohort_progress_fn fn, void *arg);
 
 /**
+ * Progress with counts, for a display of rate and time left: @done of
+ * @total @unit ("rows" for "read", "measure" and "write /PATH"; "steps",
+ * "bits" otherwise) of @phase, rank 0's share.  A phase whose count goes
+ * back (a new pass over the data, another dataset written) starts again.
+ * Called on rank 0 only, at the moments cohort_progress_fn is.
+ * Not collective; the callback and @arg matter only on rank 0.
+ */
+typedef void (*cohort_progress_count_fn)(void *arg, const char *phase, double done, double total, const char *unit);
+void cohort_ctx_set_progress_counts(cohort_ctx *ctx, cohort_progress_count_fn fn, void *arg);
+
+/**
  * Per-rank memory budget in bytes for memory that Cohort allocates itself
  * (0 = unlimited, the default).  An operation that would exceed it fails
  * with COHORT_ERR_BUDGET on every rank instead of allocating.

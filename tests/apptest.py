@@ -53,7 +53,8 @@ def run(prog, args, np_=2, cwd=None, timeout=None, extra_env=None):
         # they have recorded theirs.
         script = 'x="$1"; shift; "$x" "$@"; rc=$?; echo $rc > "%s/$OMPI_COMM_WORLD_RANK"; exit 0' % codes
         cmd = [MPIEXEC, "-n", str(np_), "--oversubscribe", "sh", "-c", script, "sh", exe] + list(args)
-        p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=dict(env(np_), **(extra_env or {})),
+        # Bytes, decoded here: text=True would turn the "\r" of a progress line into "\n".
+        p = subprocess.run(cmd, capture_output=True, cwd=cwd, env=dict(env(np_), **(extra_env or {})),
                            timeout=timeout or TIMEOUT)
         rank_codes = []
         for r in range(np_):
@@ -62,7 +63,24 @@ def run(prog, args, np_=2, cwd=None, timeout=None, extra_env=None):
             except (OSError, ValueError):
                 rank_codes.append(None)
     rc = p.returncode or max((c for c in rank_codes if c is not None), default=-1)
-    return Run(rc, p.stdout, p.stderr, rank_codes)
+    out, err = (b.decode("utf-8", "surrogateescape").replace("\r\n", "\n") for b in (p.stdout, p.stderr))
+    return Run(rc, out, err, rank_codes)
+
+
+def progress_lines(prog, err):
+    """The phases of PROG's --progress display in @err, in order: one line per
+    phase, redrawn in place ("\r"); for each, its name, the percentages drawn
+    (which must not go back) and whether it ended at 100% with its time."""
+    phases = []
+    for line in err.split("\n"):
+        draws = [d for d in line.split("\r") if d.startswith(prog + ": ")]
+        if not draws:
+            continue
+        names = {d[len(prog) + 2:].split("[")[0].strip() for d in draws}
+        pct = [int(d.split("]")[1].split("%")[0]) for d in draws if "]" in d and "%" in d]
+        phases.append((names.pop() if len(names) == 1 else None, pct,
+                       bool(pct) and pct[-1] == 100 and "done in" in draws[-1] and pct == sorted(pct)))
+    return phases
 
 
 NONFINITE = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}

@@ -264,30 +264,52 @@ static void test_memory_budget(void)
     cohort_ctx_destroy(&c);
 }
 
-static int progress_calls;
-static double progress_last;
+static int progress_calls, count_calls, count_restarts;
+static double progress_last, count_done_last;
 static void on_progress(void *arg, const char *phase, double f)
 {
     (void)arg;
-    CU_ASSERT_STRING_EQUAL(phase, "test");
+    CU_ASSERT(strcmp(phase, "test") == 0 || strcmp(phase, "other") == 0);
     CU_ASSERT(f >= 0 && f <= 1);
     progress_calls++;
     progress_last = f;
 }
 
+static void on_counts(void *arg, const char *phase, double done, double total, const char *unit)
+{
+    (void)arg;
+    CU_ASSERT(done >= 0 && done <= total && total == 100000 && strcmp(unit, "rows") == 0);
+    count_restarts += done < count_done_last || strcmp(phase, "other") == 0 && done == 0;
+    count_done_last = done;
+    count_calls++;
+}
+
 static void test_progress_and_timings(void)
 {
     cohort_ctx_set_progress(T_ctx, on_progress, NULL);
-    progress_calls = 0;
+    cohort_ctx_set_progress_counts(T_ctx, on_counts, NULL);
+    progress_calls = count_calls = count_restarts = 0;
+    count_done_last = 0;
     for (int i = 0; i <= 100000; i++)
-        cohort__progress(T_ctx, "test", i, 100000);
-    cohort_ctx_set_progress(T_ctx, NULL, NULL);
+        cohort__progress(T_ctx, "test", i, 100000, "rows");
+    /* Muted (inside a call that reports its own progress): nothing. */
+    T_ctx->progress_muted++;
+    cohort__progress(T_ctx, "test", 5, 100000, "rows");
+    T_ctx->progress_muted--;
     if (T_rank == 0) {
         CU_ASSERT(progress_calls >= 100 && progress_calls <= 102);
+        CU_ASSERT_EQUAL(count_calls, progress_calls);
         CU_ASSERT_EQUAL(progress_last, 1.0);
     } else {
-        CU_ASSERT_EQUAL(progress_calls, 0);
+        CU_ASSERT_EQUAL(progress_calls + count_calls, 0);
     }
+    /* Another phase, and the same phase going back (a second pass): each restarts. */
+    cohort__progress(T_ctx, "other", 0, 100000, "rows");
+    cohort__progress(T_ctx, "other", 100000, 100000, "rows");
+    cohort__progress(T_ctx, "other", 10, 100000, "rows");
+    CU_ASSERT_EQUAL(count_restarts, T_rank == 0 ? 2 : 0);
+    cohort_ctx_set_progress(T_ctx, NULL, NULL);
+    cohort_ctx_set_progress_counts(T_ctx, NULL, NULL);
 
     /* The report is collective, prints on rank 0 only, and shows phases that ran. */
     char *text = NULL;

@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from apptest import loads, BUILD, SESSION, check, finish, run, tempdir
+from apptest import loads, BUILD, SESSION, check, finish, progress_lines, run, tempdir
 
 SRCDIR = os.path.dirname(os.environ.get("COHORT_TEST_SRCDIR", os.path.dirname(os.path.abspath(__file__))))
 EXAMPLES = os.path.join(SRCDIR, "examples", "slurm")
@@ -231,6 +231,7 @@ with open(os.path.join(fmt, "formats.sbatch"), "w") as f:
             "for l in 'srun --mpi=pmix' mpirun; do\n"
             "  $l cohort-hist --input \"$COHORT_IN\" --bins 8 --range -4:4 > \"${l%% *}.txt\"\n"
             "  $l cohort-groupby --keys \"$COHORT_IN\" --agg size >> \"${l%% *}.txt\"\n"
+            "  $l cohort-sort --input \"$COHORT_IN\" --output \"${l%% *}-sorted.h5:/k\" --progress 2> \"${l%% *}.progress\"\n"
             "done\n")
 formats_job = submit(os.path.join(fmt, "formats.sbatch"), fmt, "--dependency=afterok:" + gen,
                      "--job-name=formats", **{"in": data + ":/events/key"})
@@ -305,6 +306,11 @@ if check(states[formats_job] == "COMPLETED", "formats job: %s\n%s" % (states[for
     r2 = run("cohort-groupby", ["--keys", data + ":/events/key", "--agg", "size"], np_=2)
     check(out[0] == out[1] == r1.out + r2.out and "\u2588" in r1.out,
           "the same text under srun, mpirun and outside Slurm:\n%s\n---\n%s" % (out[0][:500], out[1][:500]))
+    # --progress draws the same steady lines under both launchers (stderr a file, not a terminal).
+    ph = [progress_lines("cohort-sort", open(os.path.join(fmt, l + ".progress"), newline="").read())
+          for l in ("srun", "mpirun")]
+    check([p[0] for p in ph[0]] == [p[0] for p in ph[1]] == ["read", "sort", "write /k"] and
+          all(p[2] for p in ph[0] + ph[1]), "progress under srun and mpirun: %r" % ph)
 
 for job, name in ((tiny_gen, "cohort-gen"), (tiny_sort, "cohort-sort"), (tiny_groups, "cohort-groupby"),
                   (tiny_stats, "cohort-stats")):

@@ -9,7 +9,7 @@ import subprocess
 import h5py
 import numpy as np
 
-from apptest import tempdir, NPS, SRC, check, expect_exit, finish, run
+from apptest import tempdir, NPS, SRC, check, expect_exit, finish, progress_lines, run
 
 tmp = tempdir("cohort-sort-")
 fx = os.path.join(tmp, "fx")
@@ -118,6 +118,25 @@ r = run("cohort-sort", ["--input", os.path.join(fx, "plain.h5") + ":/vs", "--out
         extra_env={"COHORT_STRING_WIDTH_MAX": "5"})
 expect_exit(r, 2, "cohort-sort", "a string over the limit")
 check("row 5 of /vs" in r.err and "6 bytes" in r.err, "the over-long string's row named: %s" % r.err)
+
+# Progress, under mpirun with stderr not a terminal: with --progress one steady line per phase (read,
+# sort, verify, each dataset written), redrawn in place up to 100% with a rate and the time taken; with -v
+# one line per phase as it ends (no redrawing); without either, nothing.
+src = os.path.join(tmp, "big.h5") + ":/x"
+out = os.path.join(tmp, "progress.h5")
+r = run("cohort-sort", ["--input", src, "--with", src, "--output", out + ":/s/k", "--verify", "--force", "--progress"],
+        np_=2)
+expect_exit(r, 0, "cohort-sort", "--progress")
+ph = progress_lines("cohort-sort", r.err)
+check([p[0] for p in ph] == ["read", "read", "sort", "verify", "write /s/k", "write /s/x"] and all(p[2] for p in ph),
+      "one steady line per phase, each to 100%%: %r" % ph)
+check("rows/s per rank" in r.err, "a rate: %r" % r.err[-300:])
+r = run("cohort-sort", ["--input", src, "--output", out + ":/k", "--verify", "--force", "-v"], np_=2)
+lines = [l for l in r.err.splitlines() if l.startswith("cohort-sort: ")]
+check("\r" not in r.err and [l.split(":")[1].strip() for l in lines] == ["read", "sort", "verify", "write /k"] and
+      "rows on rank 0 in" in lines[0], "-v: a line per phase as it ends: %r" % lines)
+r = run("cohort-sort", ["--input", src, "--output", out + ":/k", "--force"], np_=2)
+check(r.err == "", "no progress unless asked: %r" % r.err)
 
 # Bad inputs: documented exit codes, one line from rank 0, no output file.
 bad = os.path.join(tmp, "bad.h5")

@@ -117,7 +117,7 @@ static int exchange_pieces(cohort_ctx *ctx, scratch *w, const void *sendbuf, con
         }
         if (st == COHORT_OK)
             st = COHORT_MPI(ctx, MPI_Waitall(k, w->req, MPI_STATUSES_IGNORE));
-        cohort__progress(ctx, "exchange", s, p - 1);
+        cohort__progress(ctx, "exchange", s, p - 1, "steps");
     }
     return st;
 }

@@ -66,6 +66,13 @@ void cohort_ctx_set_progress(cohort_ctx *ctx, cohort_progress_fn fn, void *arg)
     ctx->progress_last = -1.0;
 }
 
+void cohort_ctx_set_progress_counts(cohort_ctx *ctx, cohort_progress_count_fn fn, void *arg)
+{
+    ctx->progress_count_fn = fn;
+    ctx->progress_count_arg = arg;
+    ctx->progress_last = -1.0;
+}
+
 void cohort_ctx_set_memory_budget(cohort_ctx *ctx, int64_t bytes)
 {
     ctx->mem_budget = bytes > 0 ? bytes : 0;

@@ -48,7 +48,7 @@ int cohort__fail(cohort_ctx *ctx, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ctx->errmsg + n, sizeof ctx->errmsg - (size_t)n, fmt, ap);
     va_end(ap);
-    cohort__log(ctx, 3, "%s", ctx->errmsg);
+    cohort__log(ctx, 2, "%s", ctx->errmsg);
     return code;
 }
 

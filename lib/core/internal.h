@@ -38,7 +38,11 @@ struct cohort_ctx {
     int verbosity;
     cohort_progress_fn progress_fn;
     void *progress_arg;
-    double progress_last; /* last fraction reported, to throttle the callback */
+    cohort_progress_count_fn progress_count_fn;
+    void *progress_count_arg;
+    double progress_last;   /* last fraction reported, to throttle the callbacks */
+    char progress_phase[64]; /* the phase it was reported for */
+    int progress_muted;     /* > 0: inside a call that reports its own progress */
     int64_t mem_budget, mem_current, mem_peak;
     int blas_threads;
     double phase_seconds[COHORT_PHASE_COUNT];
@@ -112,8 +116,10 @@ static inline void cohort__phase_add(cohort_ctx *ctx, cohort_phase phase, double
     ctx->phase_seconds[phase] += MPI_Wtime() - since;
 }
 
-/* Report @done of @total units of work in @phase (rank 0 only; throttled). */
-void cohort__progress(cohort_ctx *ctx, const char *phase, double done, double total);
+/* Report @done of @total @unit ("rows", "steps") of work in @phase (rank 0
+ * only; throttled to about each percent).  A phase that reports a smaller
+ * fraction than before, or another name, starts again. */
+void cohort__progress(cohort_ctx *ctx, const char *phase, double done, double total, const char *unit);
 
 /* Print to stderr when ctx's verbosity is at least @level. */
 void cohort__log(const cohort_ctx *ctx, int level, const char *fmt, ...)

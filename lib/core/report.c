@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char *const phase_names[COHORT_PHASE_COUNT] = {
     [COHORT_PHASE_READ] = "read",         [COHORT_PHASE_LOCAL] = "local",
@@ -27,16 +28,22 @@ void cohort__log(const cohort_ctx *ctx, int level, const char *fmt, ...)
     fprintf(stderr, "%s\n", line); /* one write per line, so ranks do not interleave mid-line */
 }
 
-void cohort__progress(cohort_ctx *ctx, const char *phase, double done, double total)
+void cohort__progress(cohort_ctx *ctx, const char *phase, double done, double total, const char *unit)
 {
-    if (ctx->rank != 0 || ctx->progress_fn == NULL)
+    if (ctx->rank != 0 || ctx->progress_muted > 0 || (ctx->progress_fn == NULL && ctx->progress_count_fn == NULL))
         return;
     double f = total > 0 ? done / total : 1.0;
     f = f < 0 ? 0 : f > 1 ? 1 : f;
-    /* Report the start, each percent and the end; a new phase restarts at 0. */
-    if (f < ctx->progress_last || f >= ctx->progress_last + 0.01 || (f == 1.0 && ctx->progress_last < 1.0)) {
+    /* Report the start, each percent and the end; a phase that goes back
+     * (a new pass, another dataset) or changes name restarts. */
+    bool restart = f < ctx->progress_last || strncmp(phase, ctx->progress_phase, sizeof ctx->progress_phase - 1) != 0;
+    if (restart || f >= ctx->progress_last + 0.01 || (f == 1.0 && ctx->progress_last < 1.0)) {
         ctx->progress_last = f;
-        ctx->progress_fn(ctx->progress_arg, phase, f);
+        snprintf(ctx->progress_phase, sizeof ctx->progress_phase, "%s", phase);
+        if (ctx->progress_fn)
+            ctx->progress_fn(ctx->progress_arg, phase, f);
+        if (ctx->progress_count_fn)
+            ctx->progress_count_fn(ctx->progress_count_arg, phase, done < total ? done : total, total, unit);
     }
 }
 

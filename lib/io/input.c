@@ -606,6 +606,7 @@ static int input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
         stage_bytes = (size_t)(count < piece_rows ? count : piece_rows) * record;
         st = cohort__alloc(ctx, stage_bytes, "read staging buffer", (void **)&stage);
     }
+    cohort__progress(ctx, measure ? "measure" : "read", 0, (double)count, "rows"); /* the phase starts */
     /* Collective transfers need the same number of H5Dread calls on every rank. */
     int64_t agreed[1] = {-(count + piece_rows - 1) / (piece_rows ? piece_rows : 1)};
     st = cohort__agree_min(ctx, st, agreed, 1);
@@ -634,7 +635,7 @@ static int input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
                 decode_rows(in, 0, cols, ncols, off, n);
             if (st == COHORT_OK)
                 st = rc;
-            cohort__progress(ctx, "read", (double)(off + n), (double)count);
+            cohort__progress(ctx, measure ? "measure" : "read", (double)(off + n), (double)count, "rows");
         }
     } else if (st == COHORT_OK) {
         /* Each rank on its own: walk the files that overlap the range. */
@@ -659,7 +660,7 @@ static int input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
             if (st == COHORT_OK && !measure)
                 decode_rows(in, f, cols, ncols, off, n);
             off += n;
-            cohort__progress(ctx, "read", (double)off, (double)count);
+            cohort__progress(ctx, measure ? "measure" : "read", (double)off, (double)count, "rows");
         }
     }
     if (dxpl != H5P_DEFAULT)

@@ -392,6 +392,9 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
             st = COHORT_ERR_IO;
         if (st == COHORT_OK)
             st = write_provenance(ctx, o, s->d, dset);
+        char phase[64];
+        snprintf(phase, sizeof phase, "write %s", dset);
+        cohort__progress(ctx, phase, 0, (double)rows / ctx->size, "rows"); /* the phase starts */
         if (st == COHORT_OK) {
             s->dxpl = H5Pcreate(H5P_DATASET_XFER);
             H5Pset_dxpl_mpio(s->dxpl, s->filtered ? H5FD_MPIO_COLLECTIVE : H5FD_MPIO_INDEPENDENT);
@@ -470,7 +473,9 @@ int cohort_sink_write(cohort_ctx *ctx, cohort_sink *s, int64_t first_row, const 
             st = st == COHORT_OK ? rc : st;
             s->written += m;
             /* Rank 0's share of the rows is about rows / ranks. */
-            cohort__progress(ctx, "write", (double)s->written, (double)s->rows / ctx->size);
+            char phase[64];
+            snprintf(phase, sizeof phase, "write %s", s->name);
+            cohort__progress(ctx, phase, (double)s->written, (double)s->rows / ctx->size, "rows");
         }
         st = cohort__agree(ctx, st);
     }

@@ -323,7 +323,7 @@ int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *o, const char *gr
         if (cohort__h5_transfer(d, mtype, dxpl, before + at, m, 1, stage, true) < 0)
             st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot write rows %lld..%lld of %s", cohort__output_path(o),
                                  (long long)(before + at), (long long)(before + at + m), tpath);
-        cohort__progress(ctx, "write", (double)(at + m), (double)n);
+        cohort__progress(ctx, "write", (double)(at + m), (double)n, "rows");
     }
     cohort__free(ctx, stage, stage_bytes);
     if (dxpl >= 0)

@@ -100,15 +100,19 @@ int cohort_stream_next(cohort_stream *s, const cohort_column **cols, int64_t *ro
     int64_t n = s->count - off < s->block_rows ? s->count - off : s->block_rows;
     s->next++;
     int st = COHORT_OK;
+    if (off == 0)
+        cohort__progress(s->ctx, "read", 0, (double)s->count, "rows"); /* the phase starts */
+    s->ctx->progress_muted++; /* the stream's progress is over its blocks, not each block's */
     for (int k = 0, j = 0; st == COHORT_OK && k < s->nin; j += cohort_input_ncols(s->in[k]), k++)
         st = cohort_input_read(s->ctx, s->in[k], s->begin + off, n, &s->cols[j]);
+    s->ctx->progress_muted--;
     if (st != COHORT_OK)
         return st;
     *cols = s->cols;
     *rows = n;
     if (first_row)
         *first_row = s->begin + off;
-    cohort__progress(s->ctx, "read", (double)(off + n), (double)s->count);
+    cohort__progress(s->ctx, "read", (double)(off + n), (double)s->count, "rows");
     return COHORT_OK;
 }
 

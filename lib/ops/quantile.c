@@ -429,7 +429,7 @@ static int select_keys(cohort_ctx *ctx, cohort_source *src, const double *q, int
                 gather = st == COHORT_OK;
             }
         }
-        cohort__progress(ctx, "quantiles", resolved, bits);
+        cohort__progress(ctx, "quantiles", resolved, bits, "bits");
     }
 
     /* The statistics' keys. */

@@ -436,6 +436,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         return st;
     int64_t before = before2[0], total = total2[0];
     bool lossy = total2[1] > 0;
+    cohort__progress(ctx, "sort", 0, 3, "steps"); /* the phase starts */
     size_t off_key = R;
     R += lossy ? kw : 0;
     size_t off_index = R;
@@ -531,7 +532,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         other = sorted == A ? B : A;
         cohort__phase_add(ctx, COHORT_PHASE_LOCAL, t1);
     }
-    cohort__progress(ctx, "sort", 1, 3);
+    cohort__progress(ctx, "sort", 1, 3, "steps");
     st = cohort__agree(ctx, st);
 
     /* 2-4. Split, exchange, merge. */
@@ -558,7 +559,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
             st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, &stay, 1, MPI_INT, MPI_LAND, ctx->comm)));
         if (st == COHORT_OK && !stay)
             st = cohort_exchange(ctx, sorted, sc, other, rc, R);
-        cohort__progress(ctx, "sort", 2, 3);
+        cohort__progress(ctx, "sort", 2, 3, "steps");
         double t2 = cohort__now();
         if (st == COHORT_OK && !stay) {
             unsigned char *merged = cohort__merge_runs(&L, other, sorted, rc, p);
@@ -596,8 +597,10 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
     }
 
     /* Proof: order everywhere, and the same multiset of rows. */
+    cohort__progress(ctx, "sort", 3, 3, "steps");
     if (st == COHORT_OK && verify) {
         double t4 = cohort__now();
+        cohort__progress(ctx, "verify", 0, 2, "steps");
         if (cohort__sort_before_verify)
             cohort__sort_before_verify(keys, payloads, npayloads);
         /* Re-encode the keys as they now are, so a corrupted key shows
@@ -607,6 +610,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         rec_layout encoded_layout = L;
         encoded_layout.flip = 0;
         st = verify_order(ctx, &encoded_layout, check, n, (unsigned char *)(sc + (p + 1)));
+        cohort__progress(ctx, "verify", 1, 2, "steps");
         checksum(keys, payloads, npayloads, &sum_out);
         uint64_t sums[4] = {sum_in.a, sum_in.b, sum_out.a, sum_out.b};
         int st2 = COHORT_MPI(ctx, MPI_Allreduce(MPI_IN_PLACE, sums, 4, MPI_UINT64_T, MPI_SUM, ctx->comm));
@@ -614,6 +618,7 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
             st = COHORT_FAIL(ctx, COHORT_ERR_VERIFY,
                              "sort verification: the rows after the sort are not the rows before (checksums differ)");
         st = st == COHORT_OK ? st2 : st;
+        cohort__progress(ctx, "verify", 2, 2, "steps");
         cohort__phase_add(ctx, COHORT_PHASE_VERIFY, t4);
     }
     if (borrowed) { /* failed midway: give back the caller's keys (in some order) */
@@ -626,6 +631,5 @@ int cohort_sort(cohort_ctx *ctx, cohort_column *keys, cohort_column *payloads, i
         cohort__free(ctx, A, bytes);
     cohort__free(ctx, B, bytes);
     cohort__free(ctx, starts, book);
-    cohort__progress(ctx, "sort", 3, 3);
     return cohort__agree(ctx, st);
 }
