@@ -606,7 +606,8 @@ int cohort_quantile_elements(cohort_ctx *ctx, cohort_source *src, const double *
  * sorts every value once, so it takes 3 to 6 times as long as the few
  * passes of cohort_quantiles over data in memory (bench/hist.sh), which
  * is the faster choice whenever the source can rewind.
- * Collective; @q, @m, @eps equal on every rank.
+ * Collective; @q, @m, @eps equal on every rank; eps in [1e-5, 1) (a finer
+ * sketch would need more memory than exact selection: COHORT_ERR_ARG).
  * Memory per rank: 16 k bytes for each level used (k = max(48 / eps, 8192);
  * about log2(N / k) + 1 levels), plus 16 k + 96 KiB of scratch.
  */

@@ -238,6 +238,9 @@ static void test_quantiles(void)
     double badq = 1.5;
     CU_ASSERT_EQUAL(cohort_quantiles(T_ctx, &src, &badq, 1, COHORT_QUANTILE_LINEAR, got, NULL, NULL), COHORT_ERR_ARG);
     CU_ASSERT_EQUAL(cohort_quantiles_approx(T_ctx, &src, q, 1, 0, got, NULL, NULL), COHORT_ERR_ARG);
+    /* An accuracy no bounded sketch meets (#21: a heap overflow once). */
+    CU_ASSERT_EQUAL(cohort_quantiles_approx(T_ctx, &src, q, 1, 1e-18, got, NULL, NULL), COHORT_ERR_ARG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cohort_errmsg(T_ctx), "1e-5"));
     free(sorted);
     release(&part);
     release(&whole);

@@ -279,6 +279,7 @@ double cohort__xsum_var(const cohort_xsum *s1, const cohort_xsq *s2, int64_t n, 
 /* ---- sketch.c: mergeable quantile sketch, rank error <= eps N ---------- */
 
 #define COHORT_SKETCH_LEVELS 48 /* enough for k * 2^47 values */
+#define COHORT_SKETCH_EPS_MIN 1e-5 /* k <= 4.8 million: 77 MiB per level at most */
 typedef struct cohort_sketch {
     int64_t k;                           /* capacity of a level (even) */
     double eps;

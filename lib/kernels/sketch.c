@@ -35,8 +35,8 @@ static int cmp_double(const void *a, const void *b)
 int cohort__sketch_init(cohort_sketch *s, double eps)
 {
     memset(s, 0, sizeof *s);
-    if (!(eps > 0 && eps < 1))
-        return COHORT_ERR_ARG;
+    if (!(eps >= COHORT_SKETCH_EPS_MIN && eps < 1))
+        return COHORT_ERR_ARG; /* a finer sketch would hold more than the data it summarises */
     /* Any k >= L / eps keeps the bound; at least 8192, so that a radix
      * sort's fixed cost (its 6 × 2048 counts) is spread over enough values. */
     int64_t k = (int64_t)ceil(COHORT_SKETCH_LEVELS / eps);

@@ -559,7 +559,7 @@ int cohort_quantiles_approx(cohort_ctx *ctx, cohort_source *src, const double *q
     cohort_sketch sk;
     if (src == NULL || src->ncols < 1 || m < 0 || (m > 0 && (q == NULL || values == NULL)) ||
         cohort__sketch_init(&sk, eps) != COHORT_OK)
-        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles_approx: invalid arguments (eps must be in (0, 1))");
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles_approx: invalid arguments (eps must be in [1e-5, 1); cohort_quantiles is exact)");
     for (int k = 0; st == COHORT_OK && k < m; k++)
         if (!(q[k] >= 0 && q[k] <= 1))
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_quantiles_approx: probability %g is outside [0, 1]", q[k]);
