@@ -335,6 +335,8 @@ bool cli_int64(cli *c, const char *opt, const char *s, int64_t min, int64_t *out
         double d = strtod(s, &end);
         if (*end == '\0' && d == floor(d) && d < 9.2e18 && d > -9.2e18)
             v = (long long)d;
+        else
+            errno = ERANGE; /* 1e30 is no int64, nor 1.5e0 an integer: never a silent 1 */
     }
     if (end == s || *end != '\0' || errno || v < min) {
         cli_usage(c, "%s %s: expected an integer of at least %lld", opt, s, (long long)min);

@@ -179,6 +179,10 @@ int main(int argc, char **argv)
         b.min = 0; /* per-column bounds, unless the spec gives them */
         if (!parse_column(&c, column_args[i], &b, &specs[i]))
             return cli_finish(&c, CLI_EXIT_USAGE);
+        for (int k = 0; k < i; k++) /* the second would silently replace the first */
+            if (strcmp(specs[k].name, specs[i].name) == 0)
+                return cli_finish(&c, cli_usage(&c, "--column %s: a second column named %s", column_args[i],
+                                                specs[i].name));
     }
     if (nspecs == 0) { /* v0 … or the dataset itself */
         nspecs = table ? (int)cols : 1;

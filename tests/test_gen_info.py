@@ -134,7 +134,9 @@ expect_exit(r, 1, "cohort-gen", "--force with --append")
 for bad in (["--rows", "-1"], ["--rows", "5", "--type", "int128"], ["--rows", "5", "--dist", "pareto"],
             ["--rows", "5", "--type", "int32", "--nan-fraction", "0.5"], ["--rows", "5", "--bogus"],
             ["--rows", "5", "--type", "int8", "--min", "0", "--max", "1000"], ["--rows"],
-            ["--rows", "5", "--column", "k:int64:zipf"]):
+            ["--rows", "5", "--column", "k:int64:zipf"],
+            ["--rows", "1e30"], ["--rows", "1.5e0"],  # never a silent 1 (#21)
+            ["--rows", "5", "--table", "--column", "a:int32:uniform", "--column", "a:double:normal"]):
     r = gen("bad.h5:/x", *bad)
     expect_exit(r, 1, "cohort-gen", "usage %s" % bad)
 r = run("cohort-gen", ["--rows", "5"], cwd=tmp)

@@ -4,6 +4,8 @@ written by h5py, pandas and netCDF-4: every type, both directions, payloads,
 argsort, globs; identical output bytes at every rank count; bad inputs."""
 import math
 import os
+import shutil
+import stat
 import subprocess
 
 import h5py
@@ -160,4 +162,33 @@ for args, code, needles in cases:
 r = run("cohort-sort", ["--input", os.path.join(fx, "plain.h5") + ":/x", "--output",
                         os.path.join(tmp, "big.h5") + ":/x", "--no-progress"], np_=2)
 expect_exit(r, 3, "cohort-sort", "existing output", ["big.h5"])
+
+# Outputs that would lose data (#21): an input (by another name: a hard link), appended to or replaced;
+# something that is not a regular file (a FIFO stands for /dev/null); appending to what is not HDF5.
+# Each is refused with exit 3 and leaves the file as it was.  Through a symbolic link the target is
+# written and the link kept.  A FIFO as input is an input error, not a wait for a writer.
+import hashlib  # noqa: E402
+src = os.path.join(tmp, "src.h5")
+shutil.copy(os.path.join(fx, "plain.h5"), src)
+os.link(src, os.path.join(tmp, "src-link.h5"))
+fifo = os.path.join(tmp, "fifo")
+os.mkfifo(fifo)
+empty = os.path.join(tmp, "empty.h5")
+open(empty, "w").close()
+digest = hashlib.sha256(open(src, "rb").read()).hexdigest()
+for out, mode, needle in ((src, "--append", "one of the inputs"), (os.path.join(tmp, "src-link.h5"), "--force",
+                                                                      "one of the inputs"),
+                          (fifo, "--force", "not a regular file"), (empty, "--append", "not an HDF5 file")):
+    r = run("cohort-sort", ["--input", src + ":/x", "--output", out + ":/sorted", mode], np_=2)
+    expect_exit(r, 3, "cohort-sort", "output %s with %s" % (os.path.basename(out), mode), [needle])
+check(hashlib.sha256(open(src, "rb").read()).hexdigest() == digest and os.path.getsize(empty) == 0 and
+      stat.S_ISFIFO(os.stat(fifo).st_mode), "refused outputs left every file as it was")
+os.symlink("target.h5", os.path.join(tmp, "link.h5"))
+shutil.copy(src, os.path.join(tmp, "target.h5"))
+r = run("cohort-sort", ["--input", src + ":/x", "--output", os.path.join(tmp, "link.h5") + ":/sorted", "--append"])
+expect_exit(r, 0, "cohort-sort", "--append through a symbolic link")
+check(os.path.islink(os.path.join(tmp, "link.h5")) and
+      "sorted" in h5py.File(os.path.join(tmp, "target.h5"), "r"), "the link kept, its target written")
+r = run("cohort-sort", ["--input", fifo + ":/x", "--output", bad + ":/x"], np_=2, timeout=60)
+expect_exit(r, 2, "cohort-sort", "a FIFO as input", ["not a regular file"])
 finish()

@@ -22,6 +22,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -196,6 +197,11 @@ static int inspect_my_files(cohort_ctx *ctx, cohort_input *in, file_meta *mine, 
     for (int64_t k = 0; k < fcount; k++) {
         int i = (int)(fbegin + k);
         const char *name = in->names[i];
+        /* open() of a FIFO waits for a writer forever; devices are no files either. */
+        struct stat sb;
+        if (stat(name, &sb) == 0 && !S_ISREG(sb.st_mode))
+            return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: not a regular file (a %s)", name,
+                               S_ISDIR(sb.st_mode) ? "directory" : S_ISFIFO(sb.st_mode) ? "FIFO" : "device or socket");
         hid_t fapl = cohort__fapl(MPI_COMM_NULL);
         hid_t fid = H5Fopen(name, H5F_ACC_RDONLY, fapl);
         H5Pclose(fapl);

@@ -20,7 +20,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +72,59 @@ static int copy_file(cohort_ctx *ctx, const char *from, const char *to)
     return st;
 }
 
+/* Whether the file @sb describes is one that @inputs (the references read,
+ * separated by spaces, as given to cohort_output_open) names, globs
+ * expanded. */
+static bool is_an_input(const struct stat *sb, const char *inputs)
+{
+    char *copy = strdup(inputs ? inputs : ""), *save = NULL;
+    char *pattern = malloc(3 * (size_t)COHORT_PATH_MAX), *dset = pattern + COHORT_PATH_MAX,
+         *member = dset + COHORT_PATH_MAX;
+    bool hit = false;
+    for (char *tok = copy && pattern ? strtok_r(copy, " ", &save) : NULL; tok && !hit; tok = strtok_r(NULL, " ", &save)) {
+        if (cohort_ref_parse(tok, pattern, dset, member, COHORT_PATH_MAX) != COHORT_OK)
+            continue;
+        glob_t g;
+        if (glob(pattern, GLOB_NOSORT, NULL, &g) != 0)
+            continue;
+        for (size_t i = 0; i < g.gl_pathc && !hit; i++) {
+            struct stat in;
+            hit = stat(g.gl_pathv[i], &in) == 0 && in.st_dev == sb->st_dev && in.st_ino == sb->st_ino;
+        }
+        globfree(&g);
+    }
+    free(copy);
+    free(pattern);
+    return hit;
+}
+
 /* Rank 0's checks and preparation; fills the temporary name and time. */
 static int prepare(cohort_ctx *ctx, cohort_output *o)
 {
     struct stat sb;
+    /* Through a symbolic link, the file it names is written (and the link
+     * kept), as when a program opens it for writing. */
+    char resolved[PATH_MAX];
+    if (lstat(o->final_path, &sb) == 0 && S_ISLNK(sb.st_mode) && realpath(o->final_path, resolved) &&
+        strlen(resolved) < sizeof o->final_path - 64)
+        snprintf(o->final_path, sizeof o->final_path, "%s", resolved);
     bool exists = stat(o->final_path, &sb) == 0;
     if (exists && S_ISDIR(sb.st_mode))
         return COHORT_FAIL(ctx, COHORT_ERR_EXISTS, "%s: is a directory", o->final_path);
+    /* The rename at the end would put a regular file in place of a device,
+     * FIFO or socket (/dev/null, as root). */
+    if (exists && !S_ISREG(sb.st_mode))
+        return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: is not a regular file; outputs are written only over regular files",
+                           o->final_path);
+    /* Replacing or appending to an input would lose it (by device and
+     * inode: another name or a hard link is the same file). */
+    if (exists && is_an_input(&sb, o->inputs))
+        return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: is one of the inputs; write the output to another file",
+                           o->final_path);
+    if (exists && o->mode == COHORT_OUTPUT_APPEND && H5Fis_hdf5(o->final_path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: not an HDF5 file, so nothing to append to", o->final_path);
+    }
     if (o->mode == COHORT_OUTPUT_CREATE && exists)
         return COHORT_FAIL(ctx, COHORT_ERR_EXISTS, "%s: exists", o->final_path);
     if (o->mode == COHORT_OUTPUT_APPEND && !exists)
@@ -135,6 +183,8 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
     st = cohort__agree(ctx, st);
     if (st == COHORT_OK) {
         st = COHORT_MPI(ctx, MPI_Bcast(o->tmp_path, sizeof o->tmp_path, MPI_CHAR, 0, ctx->comm));
+        if (st == COHORT_OK) /* rank 0 may have followed a link */
+            st = COHORT_MPI(ctx, MPI_Bcast(o->final_path, sizeof o->final_path, MPI_CHAR, 0, ctx->comm));
         if (st == COHORT_OK)
             st = COHORT_MPI(ctx, MPI_Bcast(o->created_utc, sizeof o->created_utc, MPI_CHAR, 0, ctx->comm));
         st = cohort__agree(ctx, st);
