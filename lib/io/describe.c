@@ -181,9 +181,11 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
                              members);
             goto out;
         }
+        /* Only the member is read (input.c asks HDF5 for a one-member
+         * compound), so a row as staged is the member alone. */
         mt = H5Tget_member_type(t, (unsigned)idx);
-        raw->record = H5Tget_size(t);
-        raw->offset = H5Tget_member_offset(t, (unsigned)idx);
+        raw->record = H5Tget_size(mt);
+        raw->offset = 0;
         raw->ncols = 1;
         if (classify(mt, &info->type, &width, &info->big_endian, info->type_desc, sizeof info->type_desc) != COHORT_OK) {
             st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: member %s#%s has unsupported type %s", fname, path, member,

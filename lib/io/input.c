@@ -92,6 +92,22 @@ static int open_file(cohort_ctx *ctx, cohort_input *in, int i)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open", name);
     in->did = H5Dopen2(in->fid, in->dataset, H5P_DEFAULT);
     in->mtype = in->did < 0 ? in->did : H5Dget_type(in->did);
+    if (in->mtype >= 0 && in->member[0]) {
+        /* A member: ask HDF5 for it alone, a compound of that one member,
+         * so that the others are neither copied nor converted (a variable-
+         * length string among them would be allocated for nothing). */
+        hid_t whole = in->mtype;
+        int idx = H5Tget_member_index(whole, in->member);
+        hid_t mt = idx < 0 ? H5I_INVALID_HID : H5Tget_member_type(whole, (unsigned)idx);
+        in->mtype = mt < 0 ? mt : H5Tcreate(H5T_COMPOUND, H5Tget_size(mt));
+        if (in->mtype >= 0 && H5Tinsert(in->mtype, in->member, 0, mt) < 0) {
+            H5Tclose(in->mtype);
+            in->mtype = H5I_INVALID_HID;
+        }
+        if (mt >= 0)
+            H5Tclose(mt);
+        H5Tclose(whole);
+    }
     if (in->mtype < 0) {
         close_file(in);
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open dataset %s", name, in->dataset);
@@ -565,10 +581,9 @@ static void vlen_rows(cohort_input *in, const raw_layout *raw, unsigned char *sr
             memcpy(dst, str ? str : "", len);
             memset(dst + len, 0, width - len);
         }
-    /* Every element of the records (a compound's other members too). */
-    hsize_t elems = (hsize_t)n * (raw->ncols > 1 ? (hsize_t)raw->ncols : 1);
-    if (raw->record != raw->stride * (size_t)raw->ncols) /* a compound: one record per row */
-        elems = (hsize_t)n;
+    /* Every element read: one per column of a row (a member is read alone,
+     * as a one-member compound: one per row). */
+    hsize_t elems = (hsize_t)n * (hsize_t)raw->ncols;
     hid_t space = H5Screate_simple(1, &elems, NULL);
     if (space >= 0 && n > 0)
         H5Dvlen_reclaim(in->mtype, space, H5P_DEFAULT, src);
