@@ -69,6 +69,8 @@ typedef struct cli {
     bool bar_open;
     cli_format format;
     bool raw;                /* --raw: inputs without the CF conventions (COHORT_INPUT_RAW) */
+    unsigned input_flags;    /* more flags of cli_open_inputs' inputs (COHORT_INPUT_FLAT) */
+    int64_t memory_budget;   /* --memory-budget (0: none), for what a program allocates itself */
     cohort_output_mode output_mode;
     char *command_line;      /* argv joined, for provenance */
 } cli;

@@ -221,16 +221,30 @@ int main(int argc, char **argv)
     cohort_partition(rows, c.size, c.rank, &begin, &count);
     /* The same block size and number of steps on every rank: writes are collective. */
     int64_t most = rows / c.size + (rows % c.size ? 1 : 0);
-    int64_t brows = most < block ? (most > 0 ? most : 1) : block, steps = (most + brows - 1) / brows;
+    int64_t brows = most < block ? (most > 0 ? most : 1) : block;
+    /* The blocks count against --memory-budget: at most half of it (the
+     * write path has the rest), in smaller blocks if need be. */
+    int64_t fit = c.memory_budget > 0 ? c.memory_budget / 2 / (8 * (int64_t)ncols) : INT64_MAX;
+    brows = brows < fit ? brows : fit;
+    int64_t steps = brows > 0 ? (most + brows - 1) / brows : 0;
     cohort_column *colv = calloc((size_t)ncols, sizeof *colv);
     void **bufs = calloc((size_t)ncols, sizeof *bufs);
-    int st = colv && bufs ? COHORT_OK : COHORT_ERR_NOMEM;
+    int st = colv && bufs && brows > 0 ? COHORT_OK : COHORT_ERR_NOMEM;
     for (int j = 0; st == COHORT_OK && j < ncols; j++)
         if ((bufs[j] = malloc((size_t)brows * 8)) == NULL)
             st = COHORT_ERR_NOMEM;
-    if (st != COHORT_OK) {
-        if (c.rank == 0)
+    int failed = st != COHORT_OK, any = failed; /* agreed, so that no rank waits for one that left */
+    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (any) {
+        if (c.rank == 0 && brows <= 0)
+            fprintf(stderr, "%s: error: one row of %lld column(s) does not fit half the memory budget of %lld bytes\n",
+                    c.prog, (long long)ncols, (long long)c.memory_budget);
+        else if (c.rank == 0)
             fprintf(stderr, "%s: error: out of memory for a block of %lld rows\n", c.prog, (long long)brows);
+        for (int j = 0; bufs && j < ncols; j++)
+            free(bufs[j]);
+        free(bufs);
+        free(colv);
         return cli_finish(&c, CLI_EXIT_MEMORY);
     }
     st = cli_output_open(&c, file, "", &out);

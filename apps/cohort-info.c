@@ -169,6 +169,7 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
     bool json = c->format == CLI_FORMAT_JSON;
     int64_t *first = calloc((size_t)nfiles + 1, sizeof *first);
     int code = first ? CLI_EXIT_OK : CLI_EXIT_MEMORY, plan_ok = path[0] != '\0';
+    bool damaged = false; /* a dataset that could not be described */
     if (json)
         printf("{\"files\": [");
     for (int i = 0; i < nfiles && code == CLI_EXIT_OK; i++) {
@@ -187,9 +188,15 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
         } else if (path[0] && oi.type == H5O_TYPE_DATASET) {
             collect(file, path + 1, &oi, &w);
         } else {
+            /* A corrupt file may open and fail only here: that is an input
+             * error, not a shorter listing. */
             hid_t g = H5Oopen(file, path[0] ? path : "/", H5P_DEFAULT);
-            H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, collect, &w);
-            H5Oclose(g);
+            if (g < 0 || H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, collect, &w) < 0) {
+                fprintf(stderr, "%s: error: %s: cannot read its objects (a damaged file?)\n", c->prog, names[i]);
+                code = CLI_EXIT_INPUT;
+            }
+            if (g >= 0)
+                H5Oclose(g);
             if (path[0] && strcmp(path, "/")) /* names relative to the group */
                 for (int k = 0; k < w.n; k++) {
                     char *full = malloc(strlen(path) + strlen(w.paths[k]) + 1);
@@ -209,9 +216,20 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
         for (int k = 0; k < w.n && code == CLI_EXIT_OK; k++) {
             cohort_dataset_info info;
             if (cohort_dataset_describe(c->ctx, file, w.paths[k], &info) != COHORT_OK) {
-                fprintf(stderr, "%s: error: %s\n", c->prog, cohort_errmsg(c->ctx));
-                code = CLI_EXIT_INPUT;
-                break;
+                /* One dataset HDF5 cannot open (damaged) does not hide the
+                 * others; the exit code says the file is not all readable. */
+                if (json) {
+                    printf("%s{\"path\": ", k ? ", " : "");
+                    json_string(stdout, w.paths[k], SIZE_MAX);
+                    printf(", \"error\": ");
+                    json_string(stdout, cohort_errmsg(c->ctx), SIZE_MAX);
+                    printf("}");
+                } else {
+                    printf("  %-28s cannot be read: %s\n", w.paths[k], cohort_errmsg(c->ctx));
+                }
+                damaged = true;
+                plan_ok = plan_ok && k != 0;
+                continue;
             }
             /* Rows as the programs read them: an N-D dataset's values. */
             int64_t rows = info.dims[0];
@@ -287,6 +305,10 @@ static int describe_files(cli *c, char **names, int nfiles, const char *path, in
         printf("]}\n");
     }
     free(first);
+    if (code == CLI_EXIT_OK && damaged) {
+        fprintf(stderr, "%s: error: some datasets cannot be read (listed above)\n", c->prog);
+        code = CLI_EXIT_INPUT;
+    }
     return code;
 }
 

@@ -327,6 +327,7 @@ int main(int argc, char **argv)
 
     cohort_input *in = NULL;
     char inputs_text[4200];
+    c.input_flags = COHORT_INPUT_FLAT; /* a 2-D variable is a field, its values in order */
     int st = cli_open_inputs(&c, &input, 1, &in, inputs_text, sizeof inputs_text);
     code = cli_fail(&c, st, false);
     if (code != CLI_EXIT_OK) {

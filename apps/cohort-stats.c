@@ -113,16 +113,29 @@ static void print_json(const job *j)
     printf("}\n");
 }
 
+/* The width of the name column: the longest name, so that no name is cut
+ * (two long names that share a prefix must stay two). */
+static int name_width(const job *j)
+{
+    size_t w = 14;
+    for (int k = 0; k < j->d; k++)
+        w = strlen(j->names[k]) > w ? strlen(j->names[k]) : w;
+    return w > 4096 ? 4096 : (int)w;
+}
+
 static void text_matrix(const job *j, const char *title, const double *m)
 {
-    printf("\n%s (%lld complete rows):\n%-14s", title, (long long)cohort_stats_matrix_rows(j->stats), "");
+    int w = name_width(j), cw = 13; /* cells: as wide as a number or the longest name */
     for (int k = 0; k < j->d; k++)
-        printf(" %13.13s", j->names[k]);
+        cw = (int)strlen(j->names[k]) > cw ? (int)strlen(j->names[k]) : cw;
+    printf("\n%s (%lld complete rows):\n%-*s", title, (long long)cohort_stats_matrix_rows(j->stats), w, "");
+    for (int k = 0; k < j->d; k++)
+        printf(" %*s", cw, j->names[k]);
     putchar('\n');
     for (int i = 0; i < j->d; i++) {
-        printf("%-14.14s", j->names[i]);
+        printf("%-*s", w, j->names[i]);
         for (int k = 0; k < j->d; k++)
-            printf(" %13.6g", m[(size_t)i * j->d + k]);
+            printf(" %*.6g", cw, m[(size_t)i * j->d + k]);
         putchar('\n');
     }
 }
@@ -131,11 +144,12 @@ static void print_text(const job *j)
 {
     printf("%lld rows, %d column%s%s\n", (long long)cohort_stats_rows(j->stats), j->d, j->d == 1 ? "" : "s",
            j->weighted ? ", weighted" : "");
-    printf("%-14s %12s %8s %13s %13s %13s %13s %9s %9s\n", "column", "count", "nan", "mean", "std", "min", "max",
+    int w = name_width(j);
+    printf("%-*s %12s %8s %13s %13s %13s %13s %9s %9s\n", w, "column", "count", "nan", "mean", "std", "min", "max",
            "skew", "kurtosis");
     for (int k = 0; k < j->d; k++) {
         const cohort_column_stats *s = &j->cols[k];
-        printf("%-14.14s %12lld %8lld %13.6g %13.6g %13.6g %13.6g %9.4g %9.4g\n", j->names[k], (long long)s->count,
+        printf("%-*s %12lld %8lld %13.6g %13.6g %13.6g %13.6g %9.4g %9.4g\n", w, j->names[k], (long long)s->count,
                (long long)s->nan, s->mean, s->std, s->min, s->max, s->skew, s->kurtosis);
     }
     if (j->cov)
@@ -147,10 +161,10 @@ static void print_text(const job *j)
         printf("\nregression of %s (%s%s, %lld rows, rank %d): R^2 = %.6g, sigma^2 = %.6g\n", j->target_name,
                j->tsqr ? "TSQR" : "Cholesky", j->ridge > 0 ? ", ridge" : "", (long long)r->rows, r->rank, r->r2,
                r->sigma2);
-        printf("%-14s %15s %15s\n", "term", "coefficient", "std error");
-        printf("%-14s %15.8g %15.8g\n", "(intercept)", r->intercept, r->intercept_std_error);
+        printf("%-*s %15s %15s\n", w, "term", "coefficient", "std error");
+        printf("%-*s %15.8g %15.8g\n", w, "(intercept)", r->intercept, r->intercept_std_error);
         for (int k = 0; k < r->p; k++)
-            printf("%-14.14s %15.8g %15.8g\n", j->names[k], r->coef[k], r->std_error[k]);
+            printf("%-*s %15.8g %15.8g\n", w, j->names[k], r->coef[k], r->std_error[k]);
     }
     if (j->pca) {
         const cohort_pca *p = j->pca;

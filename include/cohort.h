@@ -501,8 +501,9 @@ typedef struct cohort_hist {
  * row is counted once: total = the bins + nan + underflow + overflow.  An
  * automatic range is the global [min, max] of the non-NaN data
  * ([min-0.5, max+0.5] when min == max, or two ulps per bin each way where
- * 0.5 is below the value's resolution; [0, 1] without data; COHORT_ERR_ARG
- * when it is not finite, as numpy, or cannot be widened), found in a
+ * 0.5 is below the value's resolution; [0, 1] without data;
+ * COHORT_ERR_VALUE, the data's fault, when it is not finite, as numpy
+ * refuses it, or cannot be widened), found in a
  * first pass over the source.  Where max - min overflows a double, where
  * numpy's linspace and binning fail, uniform edges are the weighted means
  * min (n - i) / n + max i / n and values are binned by searching them.
@@ -836,7 +837,9 @@ typedef struct cohort_pca {
  * The top @k eigenpairs of the covariance (with @ddof) or, with
  * @use_correlation, the correlation matrix of @s (computed with
  * COHORT_STATS_MATRIX), by LAPACKE dsyevr.  Rank 0 computes, every rank
- * receives the same result.  Collective.  Memory: O(d²).
+ * receives the same result.  COHORT_ERR_VALUE when the matrix is not
+ * finite (too few rows, infinite values, a constant column's correlation).
+ * Collective.  Memory: O(d²).
  */
 int cohort_pca_compute(cohort_ctx *ctx, const cohort_stats *s, int k, int use_correlation, double ddof, cohort_pca **out);
 

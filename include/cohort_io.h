@@ -88,8 +88,17 @@
  *   attributes (cohort_version, command_line, inputs, ranks, created_utc).
  *   Unfiltered datasets are written with independent transfers (each rank
  *   one contiguous hyperslab, so no two-phase collective buffering is
- *   involved); compressed ones need collective transfers in HDF5 1.10, and
- *   are tested with Open MPI's default and dynamic_gen2 fcoll components.
+ *   involved); compressed ones need collective transfers in HDF5 1.10.
+ *
+ *   A full disk, or any failed write, is an error (COHORT_ERR_IO) and the
+ *   output is not kept: a dataset's cached chunks are written when its sink
+ *   closes and the metadata before the file is closed, each checked, and
+ *   rank 0 keeps 1 MiB of room for the metadata (HDF5 1.10 cannot close a
+ *   file whose metadata failed to write).  Open MPI 4.1's collective-write
+ *   components vulcan (its default), two_phase and dynamic_gen2 lose write
+ *   errors, so that a compressed output on a full disk seemed written:
+ *   programs linking Cohort should set OMPI_MCA_fcoll=individual (as
+ *   Cohort's own do unless it is set) or use ROMIO (--mca io romio321).
  *
  * MPI-IO HINTS
  *
@@ -206,16 +215,23 @@ typedef struct cohort_input cohort_input;
  */
 int cohort_input_open(cohort_ctx *ctx, const char *ref, cohort_input **in);
 
-/** Flags of cohort_input_open_flags(). */
 /** The longest variable-length string an input reads (bytes): every row
  *  of such a column takes the longest string's width in memory.  The
  *  environment variable COHORT_STRING_WIDTH_MAX (1 to 2^30) overrides it. */
 #define COHORT_STRING_WIDTH_MAX 4096
-#define COHORT_INPUT_RAW 0x1 /**< read the stored values: no CF conventions applied */
+/** The most columns a 2-D dataset read as a table may have (COHORT_ERR_SIZE
+ *  beyond): a wider one is a field, for cohort-reduce, and a declared shape
+ *  is checked before anything is sized by it. */
+#define COHORT_COLUMNS_MAX 65536
+
+/** Flags of cohort_input_open_flags(). */
+#define COHORT_INPUT_RAW 0x1  /**< read the stored values: no CF conventions applied */
+#define COHORT_INPUT_FLAT 0x2 /**< a 2-D dataset too reads as one column of its values,
+                                   row-major, as N-D ones do (for fields, not tables) */
 
 /**
- * cohort_input_open() with @flags (0 or COHORT_INPUT_RAW), equal on every
- * rank.  Collective.
+ * cohort_input_open() with @flags (0 or COHORT_INPUT_RAW | COHORT_INPUT_FLAT),
+ * equal on every rank.  Collective.
  */
 int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, cohort_input **in);
 

@@ -1,6 +1,6 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
 EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py tests/test_stats_app.py tests/test_groupby_app.py tests/test_cf_app.py tests/test_readme.py tests/test_reduce_app.py tests/test_pandas_app.py \
-	tests/test_slurm.py tests/slurm-cluster tests/test_man.py
+	tests/test_slurm.py tests/slurm-cluster tests/test_man.py tests/test_disk_full.py
 
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = $(PY_RUNNER)
@@ -107,6 +107,8 @@ TESTS += tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py te
 TESTS += tests/test_slurm.py
 # The man pages against --help and the headers.
 TESTS += tests/test_man.py
+# Outputs on a full disk (a tmpfs; root only).
+TESTS += tests/test_disk_full.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

@@ -210,4 +210,72 @@ r = run("cohort-info", [os.path.join(fx, "nope.h5")], np_=2)
 expect_exit(r, 2, "cohort-info", "missing file", ["nope.h5"])
 r = run("cohort-info", [os.path.join(fx, "plain.h5") + ":/nothing"], np_=2)
 expect_exit(r, 2, "cohort-info", "missing dataset", ["/nothing"])
+
+# Sizes no file can have are usage errors, a chunk the budget cannot hold a budget error (issue #21
+# items 11, 14); the generator's own blocks shrink to fit --memory-budget, the data the same.
+for args, code, needle in ((["--rows", "9223372036854775807"], 1, "2^63 bytes"),
+                           (["--rows", "1000", "--chunk", "1e15"], 1, "4 GiB"),
+                           (["--rows", "100000", "--chunk", "10000000", "--gzip", "1", "--memory-budget", "64M"], 4,
+                            "memory budget"),
+                           (["--rows", "1000", "--cols", "1000", "--memory-budget", "4K"], 4, "memory budget")):
+    r = gen(os.path.join(tmp, "sizes.h5") + ":/x", "--force", *args)
+    expect_exit(r, code, "cohort-gen", " ".join(args), [needle])
+    check(not os.path.exists(os.path.join(tmp, "sizes.h5")), "nothing written for %s" % args)
+r = gen(os.path.join(tmp, "small.h5") + ":/x", "--rows", "100000", "--memory-budget", "200K")
+r2 = gen(os.path.join(tmp, "big.h5") + ":/x", "--rows", "100000")
+expect_exit(r, 0, "cohort-gen", "blocks within a 200K budget")
+if r.rc == 0 and r2.rc == 0:
+    check(np.array_equal(data("small.h5", "/x"), data("big.h5", "/x")), "the same data in smaller blocks")
+
+# Output names up to the file system's limit (issue #21 item 7: 210-255 characters aborted inside
+# Open MPI, which names a file after the temporary one); one byte more is an output error.
+for n, code in ((230, 0), (255, 0), (256, 3)):
+    name = "o" * (n - 3) + ".h5"
+    r = gen(os.path.join(tmp, name) + ":/x", "--rows", "1000", np_=2)
+    expect_exit(r, code, "cohort-gen", "an output name of %d bytes" % n, ["File name too long"] if code else [])
+    if code == 0 and r.rc == 0:
+        check(len(data(name, "/x")) == 1000, "%d-byte name written" % n)
+        os.remove(os.path.join(tmp, name))
+check(not glob.glob(os.path.join(tmp, ".o*.cohort-*")), "no temporary file left")
+
+# Hostile files (issue #21 items 8, 9, 13): a 10,000-character name, a scalar, a 3-D dataset and
+# declared shapes far beyond the file (2^33 x 2^28 + 1, 2^32 + 1 columns) are all listed whole.
+odd = os.path.join(tmp, "odd.h5")
+long_name = "n" + "q" * 10000
+with h5py.File(odd, "w") as h:
+    h[long_name] = np.zeros(3)
+    h["s"] = np.float64(3)
+    h["x3"] = np.zeros((4, 5, 6))
+    h.create_dataset("huge", shape=(8589934592, 268435457), dtype="<i4")
+    h.create_dataset("wide", shape=(10, 2 ** 32 + 1), dtype="<i4")
+r = run("cohort-info", [odd, "--format", "json"], np_=1)
+expect_exit(r, 0, "cohort-info", "odd names and shapes")
+if r.rc == 0:
+    ds = {d["path"]: d for d in loads(r.out)["files"][0]["datasets"]}
+    check(ds.get("/" + long_name, {}).get("shape") == [3], "a 10,000-character name listed whole")
+    check(ds["/x3"]["shape"] == [4, 5, 6] and ds["/s"]["shape"] == [] and
+          ds["/huge"]["shape"] == [8589934592, 268435457] and ds["/wide"]["shape"] == [10, 2 ** 32 + 1],
+          "shapes: %s" % {k: v["shape"] for k, v in ds.items() if len(k) < 10})
+r = run("cohort-info", [odd], np_=1)
+check("[4 x 5 x 6]" in r.out, "3-D shape in text")
+
+# A damaged object header (its version byte): h5py refuses the file, so cohort-info exits 2, not 0.
+bad = os.path.join(tmp, "damaged.h5")
+with h5py.File(bad, "w") as h:
+    h["a"] = np.arange(100.0)
+    h.create_group("g")["b"] = np.zeros((4, 5, 6), "i4")
+    addr = h5py.h5o.get_info(h["g/b"].id).addr
+raw = bytearray(open(bad, "rb").read())
+raw[addr] = 9
+open(bad, "wb").write(bytes(raw))
+try:
+    with h5py.File(bad, "r") as h:
+        h.visit(lambda name: None)
+    refused = False
+except Exception:
+    refused = True
+check(refused, "h5py refuses the damaged file (the oracle)")
+for args in ([bad], [bad, "--format", "json"]):
+    r = run("cohort-info", args, np_=2)
+    expect_exit(r, 2, "cohort-info", "damaged file " + " ".join(args[1:]), ["damaged.h5"])
 finish()

@@ -252,4 +252,25 @@ r = groupby(["--keys", d("uni"), "--values", d("x"), "--agg", "count,mode"], np_
 expect_exit(r, 1, "cohort-groupby", "an unknown aggregate", ["--agg"])
 r = run("cohort-groupby", ["--keys", d("uni"), "--values", d("short"), "--output", os.path.join(tmp, "bad.h5") + ":/g"], np_=np_)
 check(not os.path.exists(os.path.join(tmp, "bad.h5")), "no output after a failure")
+# Names are never cut (issue #21 item 13): two value columns whose names share 63 characters stay
+# two result columns, and a compound member of 100 characters keeps its name.
+lp = os.path.join(tmp, "long.h5")
+p63 = "p" * 63
+lt = np.zeros(10, dtype=[("m" * 100 + "a", "<f8"), ("m" * 100 + "b", "<f8"), ("k", "<i4")])
+lt["m" * 100 + "b"], lt["k"] = np.arange(10.0), np.arange(10) % 2
+with h5py.File(lp, "w") as h:
+    h["k"] = np.arange(10) % 3
+    h[p63 + "1"], h[p63 + "2"] = np.arange(10.0), np.arange(10.0) * 2
+    h["t"] = lt
+r = groupby(["--keys", lp + ":/k", "--values", lp + ":/" + p63 + "1", "--values", lp + ":/" + p63 + "2", "--agg",
+             "sum"], NPS[-1])
+if r.rc == 0:
+    got = pd.read_csv(io.StringIO(r.out))
+    check(list(got.columns) == ["k", "size", p63 + "1_sum", p63 + "2_sum"] and
+          list(got[p63 + "2_sum"]) == [2 * v for v in got[p63 + "1_sum"]], "63-character prefixes: %s" % list(got.columns))
+r = groupby(["--keys", lp + ":/t#k", "--values", lp + ":/t#" + "m" * 100 + "b", "--agg", "sum"], NPS[0])
+if r.rc == 0:
+    got = pd.read_csv(io.StringIO(r.out))
+    check(list(got.columns) == ["k", "size", "m" * 100 + "b_sum"] and list(got.iloc[:, 2]) == [20.0, 25.0],
+          "a 100-character member: %s" % list(got.columns))
 finish()

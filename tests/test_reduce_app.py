@@ -143,6 +143,22 @@ for np_ in sorted({NPS[0], NPS[-1]}):
                   np.array_equal(h["r/min"][...], tab.min(axis=1)) and h["r/min"].dtype == np.int32,
                   "2-D table over its columns: exact int64 sums, int32 minima")
 
+# A 2-D field wider than a table may be (an unstructured grid's (time, ncells)): read as its
+# values, reduced over either dimension (issue #21 item 8: the width was cast to int).
+wide = rng.normal(size=(3, 70001))
+with h5py.File(h5, "a") as h:
+    h["wide"] = wide
+for np_ in sorted({NPS[0], NPS[-1]}):
+    for over, axis in (("0", 0), ("1", 1)):
+        out = os.path.join(tmp, "wide%d.h5" % np_)
+        r = run("cohort-reduce", ["-i", h5 + ":/wide", "--over", over, "--agg", "mean,max", "-o", out + ":/r",
+                                  "--force"], np_=np_)
+        expect_exit(r, 0, "cohort-reduce", "a 2-D field of 70001 columns over %s" % over)
+        if r.rc == 0:
+            with h5py.File(out, "r") as h:
+                check(np.allclose(h["r/mean"][...], wide.mean(axis=axis), rtol=1e-13) and
+                      np.array_equal(h["r/max"][...], wide.max(axis=axis)), "wide field over axis %d" % axis)
+
 # Bad --over lists: one line naming the dimensions there are
 for bad, needle in (("depth", "time, 1 lat, 2 lon"), ("time,time", "named twice"), ("3", "no dimension 3"),
                     ("", "at least one")):

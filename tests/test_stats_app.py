@@ -283,4 +283,32 @@ _, r = stats(["--input", d("missing")], np_, 2)
 expect_exit(r, 2, "cohort-stats", "a missing dataset", ["missing"])
 r = run("cohort-stats", ["--input", d("s"), "--output", os.path.join(tmp, "bad.h5") + ":/s"], np_=np_)
 check(not os.path.exists(os.path.join(tmp, "bad.h5")), "no output after a failure")
+# Hostile shapes and names (issue #21 items 8, 13): a declared 2^32 + 1 columns (once cast to an
+# int: 1) or 2^28 + 1 (once sized 20 GB of state) is an input error before anything is allocated;
+# two 300-character column names sharing a prefix print whole, as two columns.
+odd = os.path.join(tmp, "odd.h5")
+long_a, long_b = "c" * 300 + "1", "c" * 300 + "2"
+with h5py.File(odd, "w") as h:
+    h.create_dataset("wide", shape=(10, 2 ** 32 + 1), dtype="<i4")
+    h.create_dataset("huge", shape=(8589934592, 268435457), dtype="<i4")
+    h.create_dataset("w", data=np.arange(20.0).reshape(10, 2)).attrs["columns"] = \
+        np.array([long_a, long_b], dtype=h5py.string_dtype())
+for name, cols_ in (("wide", "4294967297"), ("huge", "268435457")):
+    r = run("cohort-stats", ["--input", odd + ":/" + name, "--cov", "--memory-budget", "1G"], np_=2)
+    expect_exit(r, 2, "cohort-stats", "declared %s columns" % cols_, [cols_ + " columns", "65536"])
+r = run("cohort-stats", ["--input", odd + ":/w", "--cov"], np_=2)
+expect_exit(r, 0, "cohort-stats", "long column names")
+check(r.out.count(long_a) == 3 and r.out.count(long_b) == 3, "long names whole in the text output")
+j, r = stats(["--input", odd + ":/w"], 2)
+check(j is not None and [c["name"] for c in j["columns"]] == [long_a, long_b], "long names whole in JSON")
+# Exit codes say whose fault it is (issue #21 item 14): PCA of no rows and of infinite values is the
+# data's (2); a 5000-character input path names no file there can be (2, as a missing file).
+with h5py.File(odd, "a") as h:
+    h["empty"] = np.zeros((0, 3))
+    h["infs"] = np.array([[1.0, 2.0], [np.inf, 1.0], [3.0, 0.5]])
+for name in ("empty", "infs"):
+    r = run("cohort-stats", ["--input", odd + ":/" + name, "--pca", "1"], np_=2)
+    expect_exit(r, 2, "cohort-stats", "PCA of %s" % name, ["not finite"])
+r = run("cohort-stats", ["--input", os.path.join(tmp, "d" * 5000 + ".h5") + ":/x"], np_=2)
+expect_exit(r, 2, "cohort-stats", "a 5000-character input path", ["too long"])
 finish()

@@ -6,6 +6,7 @@
 #include "io.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool host_big_endian(void) { return H5Tget_order(H5T_NATIVE_INT) == H5T_ORDER_BE; }
@@ -113,21 +114,23 @@ static void describe_storage(hid_t dcpl, cohort_dataset_info *info)
  * external links), without HDF5 errors for a missing component. */
 static bool path_exists(hid_t file, const char *path)
 {
-    char prefix[COHORT_PATH_MAX];
     size_t len = strlen(path);
-    if (len == 0 || len >= sizeof prefix || path[0] != '/' || len == 1)
+    if (len < 2 || path[0] != '/')
         return false;
-    for (size_t i = 1; i <= len; i++) {
+    char *prefix = malloc(len + 1); /* any length: HDF5 names have no limit */
+    bool ok = prefix != NULL;
+    for (size_t i = 1; ok && i <= len; i++) {
         if (path[i] != '/' && path[i] != '\0')
             continue;
         memcpy(prefix, path, i);
         prefix[i] = '\0';
         if (H5Lexists(file, prefix, H5P_DEFAULT) <= 0 || H5Oexists_by_name(file, prefix, H5P_DEFAULT) <= 0) {
             H5Eclear2(H5E_DEFAULT);
-            return false;
+            ok = false;
         }
     }
-    return true;
+    free(prefix);
+    return ok;
 }
 
 int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, const char *path,
@@ -203,7 +206,10 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
                              info->type_desc);
             goto out;
         }
-        raw->ncols = info->ndims == 2 ? (int)info->dims[1] : 1;
+        /* Capped before it becomes an int (a tiny file may declare 2^32 + 1
+         * columns, which would read as 1); input.c refuses more than
+         * COHORT_COLUMNS_MAX from info->dims. */
+        raw->ncols = info->ndims != 2 ? 1 : info->dims[1] > COHORT_COLUMNS_MAX ? COHORT_COLUMNS_MAX + 1 : (int)info->dims[1];
         raw->stride = width ? width : sizeof(char *);
         raw->record = raw->stride * (size_t)raw->ncols;
     }

@@ -22,12 +22,12 @@
 #include "io.h"
 
 #include <errno.h>
-#include <sys/stat.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#define COLNAME_MAX 64
 
 /* What the inspecting rank learns about one file; all-gathered as bytes. */
 typedef struct file_meta {
@@ -39,7 +39,7 @@ typedef struct file_meta {
 struct cohort_input {
     cohort_ctx *ctx;
     char *ref;
-    char dataset[COHORT_PATH_MAX], member[COLNAME_MAX];
+    char dataset[COHORT_PATH_MAX], member[COHORT_PATH_MAX];
     char *names_block; /* NUL-separated file names */
     char **names;
     int nfiles;
@@ -50,12 +50,15 @@ struct cohort_input {
     cohort_type stored_type;  /* as stored (after _Unsigned) */
     size_t stored_width;
     bool decode;              /* some file's values go through cohort__cf_decode */
+    bool flat;                /* COHORT_INPUT_FLAT: a 2-D dataset read as its values */
     bool vlen;                /* variable-length strings, read fixed-width at info.width */
     int64_t vlen_limit;       /* the longest string allowed (COHORT_STRING_WIDTH_MAX) */
     int64_t vlen_longest;     /* measuring: the longest string seen on this rank */
     int64_t vlen_bad_row;     /* measuring: this rank's first row over the limit (-1: none) */
     int64_t vlen_bad_len;
-    char (*colnames)[COLNAME_MAX];
+    char *colname_block;  /* the columns' names, NUL-separated, whole (never cut) */
+    int64_t colname_bytes;
+    char **colnames;      /* each column's name, pointing into colname_block */
     bool direct;       /* 1-D, not a member: read straight into the column */
     size_t max_record; /* largest stored row over the files, for staging */
     bool shared;       /* one file, opened by all ranks through MPI-IO */
@@ -78,6 +81,13 @@ static void close_file(cohort_input *in)
 
 /* Open file @i read-only: through MPI-IO over the context's ranks when the
  * input is shared (collective), else with the POSIX driver (this rank only). */
+/* Whether the dataset reads as one column of its values in row-major
+ * order: any but a 2-D table (and that too under COHORT_INPUT_FLAT). */
+static bool one_column(const cohort_input *in, const cohort_dataset_info *info)
+{
+    return info->ndims != 2 || in->flat;
+}
+
 static int open_file(cohort_ctx *ctx, cohort_input *in, int i)
 {
     if (in->open_file == i)
@@ -130,80 +140,121 @@ static int explain_open_failure(cohort_ctx *ctx, const char *name)
     return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open", name);
 }
 
+static int compare_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* @n names packed NUL-separated into one new buffer of *@bytes bytes (one
+ * broadcast sends them all); NULL if any is empty or two are equal, as
+ * column names must be neither, or if memory runs out. */
+static char *pack_names(const char *const *v, int n, int64_t *bytes)
+{
+    const char **sorted = malloc((size_t)n * sizeof *sorted);
+    bool ok = sorted != NULL;
+    int64_t total = 0;
+    for (int j = 0; ok && j < n; j++) {
+        ok = v[j] && v[j][0];
+        total += ok ? (int64_t)strlen(v[j]) + 1 : 0;
+        sorted[j] = v[j];
+    }
+    if (ok) { /* unique: sorted, no two neighbours equal (n log n for wide tables) */
+        qsort(sorted, (size_t)n, sizeof *sorted, compare_names);
+        for (int j = 1; ok && j < n; j++)
+            ok = strcmp(sorted[j - 1], sorted[j]) != 0;
+    }
+    free(sorted);
+    char *block = ok && total <= INT_MAX ? malloc((size_t)total) : NULL;
+    for (int64_t j = 0, at = 0; block && j < n; j++) {
+        size_t len = strlen(v[j]) + 1;
+        memcpy(block + at, v[j], len);
+        at += (int64_t)len;
+    }
+    *bytes = block ? total : 0;
+    return block;
+}
+
 /* Column names of a 2-D dataset from a string attribute "columns" or
- * "column_names" with one entry per column, if it has one. */
-static bool names_from_attribute(hid_t d, int ncols, char (*names)[COLNAME_MAX])
+ * "column_names" with one entry per column, if it has one: packed as
+ * pack_names packs them, or NULL. */
+static char *names_from_attribute(hid_t d, int ncols, int64_t *bytes)
 {
     static const char *const attrs[] = {"columns", "column_names"};
-    for (size_t a = 0; a < 2; a++) {
+    char *block = NULL;
+    for (size_t a = 0; a < 2 && block == NULL; a++) {
         if (H5Aexists(d, attrs[a]) <= 0)
             continue;
-        bool ok = false;
         hid_t at = H5Aopen(d, attrs[a], H5P_DEFAULT), t = H5Aget_type(at), s = H5Aget_space(at);
         if (H5Tget_class(t) == H5T_STRING && H5Sget_simple_extent_npoints(s) == ncols) {
+            char **v = calloc((size_t)ncols, sizeof *v);
             if (H5Tis_variable_str(t) > 0) {
-                char **v = calloc((size_t)ncols, sizeof *v);
                 hid_t mt = H5Tcopy(H5T_C_S1);
                 H5Tset_size(mt, H5T_VARIABLE);
                 H5Tset_cset(mt, H5Tget_cset(t));
                 if (v && H5Aread(at, mt, v) >= 0) {
-                    for (int j = 0; j < ncols; j++)
-                        snprintf(names[j], COLNAME_MAX, "%s", v[j] ? v[j] : "");
+                    block = pack_names((const char *const *)v, ncols, bytes);
                     H5Dvlen_reclaim(mt, s, H5P_DEFAULT, v);
-                    ok = true;
                 }
                 H5Tclose(mt);
-                free(v);
             } else {
                 size_t w = H5Tget_size(t);
-                char *buf = calloc((size_t)ncols, w + 1);
+                char *buf = v ? calloc((size_t)ncols, w + 1) : NULL;
                 hid_t mt = H5Tcopy(H5T_C_S1);
                 H5Tset_size(mt, w + 1);
                 H5Tset_strpad(mt, H5T_STR_NULLTERM);
                 if (buf && H5Aread(at, mt, buf) >= 0) {
                     for (int j = 0; j < ncols; j++)
-                        snprintf(names[j], COLNAME_MAX, "%s", buf + (size_t)j * (w + 1));
-                    ok = true;
+                        v[j] = buf + (size_t)j * (w + 1);
+                    block = pack_names((const char *const *)v, ncols, bytes);
                 }
                 H5Tclose(mt);
                 free(buf);
             }
+            free(v);
         }
         H5Sclose(s);
         H5Tclose(t);
         H5Aclose(at);
         H5Eclear2(H5E_DEFAULT);
-        /* Usable only if every name is non-empty and unique. */
-        for (int j = 0; ok && j < ncols; j++) {
-            ok = names[j][0] != '\0';
-            for (int k = 0; ok && k < j; k++)
-                ok = strcmp(names[j], names[k]) != 0;
-        }
-        if (ok)
-            return true;
     }
-    return false;
+    return block;
 }
 
-static void default_names(cohort_input *in, hid_t fid)
+/* Rank 0: the columns' names, whole: a member's name, a 1-D dataset's own
+ * name, a 2-D dataset's from its attribute or else c0, c1, ... */
+static int name_columns(cohort_ctx *ctx, cohort_input *in, hid_t fid, int n)
 {
-    int n = in->info.ndims == 2 ? (int)in->info.dims[1] : 1;
-    if (in->member[0]) {
-        snprintf(in->colnames[0], COLNAME_MAX, "%s", in->member);
-        return;
-    }
-    if (n == 1 && in->info.ndims != 2) {
+    in->colname_block = NULL;
+    if (in->member[0] || (n == 1 && one_column(in, &in->info))) {
         const char *slash = strrchr(in->dataset, '/');
-        snprintf(in->colnames[0], COLNAME_MAX, "%.63s", slash ? slash + 1 : in->dataset);
-        return;
+        const char *name = in->member[0] ? in->member : slash ? slash + 1 : in->dataset;
+        size_t len = strlen(name) + 1;
+        if ((in->colname_block = malloc(len)) != NULL)
+            memcpy(in->colname_block, name, len), in->colname_bytes = (int64_t)len;
+    } else {
+        hid_t d = fid >= 0 ? H5Dopen2(fid, in->dataset, H5P_DEFAULT) : H5I_INVALID_HID;
+        if (d >= 0) {
+            in->colname_block = names_from_attribute(d, n, &in->colname_bytes);
+            H5Dclose(d);
+        }
+        H5Eclear2(H5E_DEFAULT);
+        if (in->colname_block == NULL && (in->colname_block = malloc((size_t)n * 12)) != NULL) {
+            int64_t at = 0;
+            for (int j = 0; j < n; j++)
+                at += sprintf(in->colname_block + at, "c%d", j) + 1;
+            in->colname_bytes = at;
+        }
     }
-    hid_t d = fid >= 0 ? H5Dopen2(fid, in->dataset, H5P_DEFAULT) : H5I_INVALID_HID;
-    bool named = d >= 0 && names_from_attribute(d, n, in->colnames);
-    if (d >= 0)
-        H5Dclose(d);
-    H5Eclear2(H5E_DEFAULT);
-    for (int j = 0; !named && j < n; j++)
-        snprintf(in->colnames[j], COLNAME_MAX, "c%d", j);
+    return in->colname_block ? COHORT_OK : COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming %d columns", n);
+}
+
+/* Every rank: each column's name, pointing into the packed block. */
+static int index_columns(cohort_ctx *ctx, cohort_input *in, int n)
+{
+    if ((in->colnames = malloc((size_t)n * sizeof *in->colnames)) == NULL)
+        return COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming %d columns", n);
+    for (int64_t j = 0, at = 0; j < n; j++) {
+        in->colnames[j] = in->colname_block + at;
+        at += (int64_t)strlen(in->colnames[j]) + 1;
+    }
+    return COHORT_OK;
 }
 
 /* Inspect this rank's block of the files; on rank 0 also name the columns
@@ -224,8 +275,14 @@ static int inspect_my_files(cohort_ctx *ctx, cohort_input *in, file_meta *mine, 
         if (fid < 0)
             return explain_open_failure(ctx, name);
         int st = cohort__dataset_inspect(ctx, fid, name, in->dataset, in->member, &mine[k].info, &mine[k].raw);
+        if (st == COHORT_OK && mine[k].info.ndims == 2 && in->flat) /* one column of all the values */
+            mine[k].raw.ncols = 1, mine[k].raw.record = mine[k].raw.stride;
+        else if (st == COHORT_OK && mine[k].info.ndims == 2 && mine[k].info.dims[1] > COHORT_COLUMNS_MAX)
+            st = COHORT_FAIL(ctx, COHORT_ERR_SIZE,
+                             "%s: dataset %s has %lld columns; a 2-D dataset is read as a table of at most %d columns (cohort-reduce reads it as a field)",
+                             name, in->dataset, (long long)mine[k].info.dims[1], COHORT_COLUMNS_MAX);
         mine[k].rows = mine[k].info.dims[0];
-        for (int d = 1; st == COHORT_OK && mine[k].info.ndims > 2 && d < mine[k].info.ndims; d++) {
+        for (int d = 1; st == COHORT_OK && one_column(in, &mine[k].info) && d < mine[k].info.ndims; d++) {
             int64_t e = mine[k].info.dims[d];
             if (e > 0 && mine[k].rows > INT64_MAX / e)
                 st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has more than 2^63 values", name, in->dataset);
@@ -239,12 +296,7 @@ static int inspect_my_files(cohort_ctx *ctx, cohort_input *in, file_meta *mine, 
                                  name, in->dataset, mine[k].info.filter_id[f], mine[k].info.filter_name[f]);
         if (st == COHORT_OK && i == 0) {
             in->info = mine[k].info;
-            int n = mine[k].raw.ncols;
-            in->colnames = calloc((size_t)n, sizeof *in->colnames);
-            if (in->colnames == NULL)
-                st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming %d columns", n);
-            else
-                default_names(in, fid);
+            st = name_columns(ctx, in, fid, mine[k].raw.ncols);
         }
         H5Fclose(fid);
         if (st != COHORT_OK)
@@ -266,7 +318,7 @@ static int check_consistent(cohort_ctx *ctx, const cohort_input *in)
             return COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has %d column(s) but %s has %d", in->names[i],
                                in->dataset, f->raw.ncols, in->names[0], f0->raw.ncols);
         /* N-D files are concatenated along the slowest dimension. */
-        for (int d = 1; f0->info.ndims > 2 && d < f0->info.ndims; d++)
+        for (int d = 1; one_column(in, &f0->info) && d < f0->info.ndims; d++)
             if (f->info.dims[d] != f0->info.dims[d])
                 return COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has extent %lld in dimension %d but %s has %lld",
                                    in->names[i], in->dataset, (long long)f->info.dims[d], d, in->names[0],
@@ -376,7 +428,10 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
                          in ? "NULL argument" : "out of memory");
     } else {
         in->ref = strdup(ref);
-        if (cohort_ref_parse(ref, pattern, in->dataset, in->member, sizeof in->dataset) != COHORT_OK ||
+        if (strlen(ref) >= sizeof in->dataset) /* no file or dataset of that name can be opened: not found */
+            st = COHORT_FAIL(ctx, COHORT_ERR_NOTFOUND, "%.64s...: name too long (%zu bytes; file names and dataset paths are at most %d)",
+                             ref, strlen(ref), (int)sizeof in->dataset - 1);
+        else if (cohort_ref_parse(ref, pattern, in->dataset, in->member, sizeof in->dataset) != COHORT_OK ||
             strlen(in->member) >= sizeof in->member)
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: not a dataset reference (FILE:/path/to/dataset[#member])", ref);
         else if (in->dataset[0] == '\0')
@@ -385,8 +440,9 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
                      : COHORT_FAIL(ctx, COHORT_ERR_NOTFOUND,
                                    "%s: no such file (a dataset is named FILE:/path/to/dataset, or FILE/path/to/dataset when FILE exists)",
                                    ref);
-        else if (flags & ~(unsigned)COHORT_INPUT_RAW)
+        else if (flags & ~(unsigned)(COHORT_INPUT_RAW | COHORT_INPUT_FLAT))
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: unknown flags 0x%x", ref, flags);
+        in->flat = flags & COHORT_INPUT_FLAT;
     }
     /* A misspelt transfer mode is an error, not quietly the default. */
     const char *xfer = getenv("COHORT_HDF5_XFER");
@@ -433,11 +489,15 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
         /* File 0's description and column names travel from rank 0. */
         in->info = in->meta[0].info;
         int n = in->meta[0].raw.ncols;
-        if (ctx->rank != 0 && (in->colnames = calloc((size_t)n, sizeof *in->colnames)) == NULL)
+        st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Bcast(&in->colname_bytes, 1, MPI_INT64_T, 0, ctx->comm)));
+        if (st == COHORT_OK && ctx->rank != 0 && (in->colname_block = malloc((size_t)in->colname_bytes)) == NULL)
             st = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory naming %d columns", n);
         st = cohort__agree(ctx, st);
+        if (st == COHORT_OK) /* pack_names keeps it under 2^31 bytes */
+            st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Bcast(in->colname_block, (int)in->colname_bytes, MPI_CHAR, 0,
+                                                              ctx->comm)));
         if (st == COHORT_OK)
-            st = cohort__agree(ctx, COHORT_MPI(ctx, MPI_Bcast(in->colnames, n * COLNAME_MAX, MPI_CHAR, 0, ctx->comm)));
+            st = cohort__agree(ctx, index_columns(ctx, in, n));
     }
     if (st == COHORT_OK) {
         /* Identical on every rank: no agreement needed beyond the message. */
@@ -451,7 +511,7 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
             in->info.dims[0] += in->meta[i].info.dims[0];
         decide_types(in, flags & COHORT_INPUT_RAW);
         in->vlen = in->meta[0].raw.vlen;
-        in->direct = in->info.ndims != 2 && in->member[0] == '\0' && !in->vlen;
+        in->direct = one_column(in, &in->info) && in->member[0] == '\0' && !in->vlen;
         for (int i = 0; i < in->nfiles; i++)
             if (in->meta[i].raw.record > in->max_record)
                 in->max_record = in->meta[i].raw.record;
@@ -490,6 +550,7 @@ void cohort_input_close(cohort_input **inp)
     free(in->meta);
     free(in->first);
     free(in->colnames);
+    free(in->colname_block);
     free(in);
     *inp = NULL;
 }
@@ -536,8 +597,8 @@ static void convert_rows(const raw_layout *raw, size_t width, size_t at_width, c
 static int read_rows(cohort_ctx *ctx, cohort_input *in, hid_t dxpl, int64_t row, int64_t n, void *buf)
 {
     const file_meta *m = &in->meta[in->open_file];
-    int64_t ncols = m->info.ndims == 2 ? m->info.dims[1] : 1;
-    herr_t rc = m->info.ndims > 2 ? cohort__h5_transfer_flat(in->did, in->mtype, dxpl, row, n, buf, false)
+    int64_t ncols = m->raw.ncols;
+    herr_t rc = m->info.ndims > 2 || in->flat ? cohort__h5_transfer_flat(in->did, in->mtype, dxpl, row, n, buf, false)
                                   : cohort__h5_transfer(in->did, in->mtype, dxpl, row, n, ncols, buf, false);
     if (rc < 0)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot read rows %lld..%lld of %s", in->names[in->open_file],

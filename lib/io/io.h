@@ -98,6 +98,11 @@ herr_t cohort__h5_transfer_flat(hid_t d, hid_t mtype, hid_t dxpl, int64_t first,
  * @group and the groups above it, created if missing.  Collective. */
 const char *cohort__output_path(const cohort_output *out);
 hid_t cohort__output_fid(const cohort_output *out);
+/* A write to @out failed: drop what the temporary file holds (and the room
+ * kept for metadata) before HDF5 writes more, so that closing it cannot fail
+ * for want of space.  Collective; once per output; cohort_output_close then
+ * removes it. */
+void cohort__output_give_up(cohort_ctx *ctx, cohort_output *out);
 int cohort__output_make_groups(cohort_ctx *ctx, cohort_output *out, const char *group);
 
 /* Expand a file glob on rank 0 and share the names (NUL-separated, strcmp

@@ -5,7 +5,8 @@
  * directory (same file system, so the final rename is atomic), written by
  * all ranks, closed, synced, and renamed onto its final name only when
  * every rank succeeded.  A failure removes the temporary file; a killed
- * job leaves at most a hidden ".NAME.cohort-*.tmp" beside it, never a
+ * job leaves at most a hidden ".NAME.cohort-*.tmp" beside it (NAME's
+ * first 64 bytes), never a
  * half-written file under the final name.  Appending copies the existing
  * file first, so the original stays intact until the swap.
  *
@@ -36,7 +37,51 @@ struct cohort_output {
     char *command_line, *inputs;
     cohort_output_mode mode;
     hid_t fid;
+    int reserve_fd;  /* rank 0: room kept for HDF5's last metadata writes (-1: none) */
+    bool given_up;   /* a write failed: the file is only closed and removed */
 };
+
+/* A full disk.  HDF5 1.10 cannot survive a metadata flush that fails: its
+ * cache stays half flushed, every later flush (H5Fclose's too) fails, and
+ * the file it never closed crashes it in MPI_Finalize.  So metadata must
+ * always find room: rank 0 keeps RESERVE_BYTES allocated in a file that is
+ * unlinked at once (its space is freed when the descriptor is closed, by
+ * the kernel if the job is killed), and gives them back before the last
+ * flush; on a failed write, it also drops the temporary file's data before
+ * HDF5 writes anything more. */
+#define RESERVE_BYTES (1 << 20)
+
+static void reserve_take(cohort_output *o)
+{
+    char name[COHORT_PATH_MAX + 16];
+    snprintf(name, sizeof name, "%s.reserve", o->tmp_path);
+    o->reserve_fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (o->reserve_fd >= 0) {
+        unlink(name);
+        if (posix_fallocate(o->reserve_fd, 0, RESERVE_BYTES) != 0) /* no room even for it: the writes will say */
+            close(o->reserve_fd), o->reserve_fd = -1;
+    }
+}
+
+static void reserve_release(cohort_output *o)
+{
+    if (o->reserve_fd >= 0)
+        close(o->reserve_fd);
+    o->reserve_fd = -1;
+}
+
+void cohort__output_give_up(cohort_ctx *ctx, cohort_output *o)
+{
+    if (o == NULL || o->given_up)
+        return;
+    if (ctx->rank == 0) {
+        reserve_release(o);
+        int rc = truncate(o->tmp_path, 0);
+        (void)rc; /* failing, the close may fail too; the file is removed all the same */
+    }
+    MPI_Barrier(ctx->comm); /* no rank writes metadata before the room is there */
+    o->given_up = true;
+}
 
 const char *cohort_output_temporary(const cohort_output *out) { return out ? out->tmp_path : NULL; }
 const char *cohort__output_path(const cohort_output *out) { return out->final_path; }
@@ -136,9 +181,16 @@ static int prepare(cohort_ctx *ctx, cohort_output *o)
     if (access(d, W_OK | X_OK) != 0)
         return COHORT_FAIL(ctx, errno == ENOENT ? COHORT_ERR_NOTFOUND : COHORT_ERR_IO,
                            "%s: cannot write in directory %s: %s", o->final_path, d, strerror(errno));
+    long name_max = pathconf(d, _PC_NAME_MAX);
+    if (strlen(b) > (size_t)(name_max > 0 ? name_max : 255))
+        return COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: %s (%zu bytes; at most %ld in %s)", o->final_path,
+                           strerror(ENAMETOOLONG), strlen(b), name_max > 0 ? name_max : 255L, d);
+    /* The temporary name holds at most 64 bytes of the output's, so that it
+     * never grows past a file name's limit: MPI-IO derives names from it
+     * (Open MPI's shared file pointer file), and aborted on long ones. */
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    int n = snprintf(o->tmp_path, sizeof o->tmp_path, "%s/.%s.cohort-%ld-%ld.tmp", d, b, (long)getpid(),
+    int n = snprintf(o->tmp_path, sizeof o->tmp_path, "%s/.%.64s.cohort-%ld-%ld.tmp", d, b, (long)getpid(),
                      (long)(now.tv_nsec ^ now.tv_sec));
     if (n < 0 || (size_t)n >= sizeof o->tmp_path)
         return COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: path too long", o->final_path);
@@ -169,7 +221,7 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
     else
         st = cohort__hints_check(ctx);
     if (o)
-        o->fid = H5I_INVALID_HID;
+        o->fid = H5I_INVALID_HID, o->reserve_fd = -1;
     if (st == COHORT_OK) {
         o->mode = mode;
         snprintf(o->final_path, sizeof o->final_path, "%s", path);
@@ -200,9 +252,11 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
         if (o->fid < 0)
             st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot %s", o->final_path,
                                  mode == COHORT_OUTPUT_APPEND ? "open a copy for appending (is it an HDF5 file?)" : "create");
+        if (st == COHORT_OK && ctx->rank == 0)
+            reserve_take(o);
         st = cohort__agree(ctx, st);
         if (st != COHORT_OK && ctx->rank == 0)
-            unlink(o->tmp_path);
+            reserve_release(o), unlink(o->tmp_path);
     }
     if (st != COHORT_OK) {
         if (o) {
@@ -361,6 +415,8 @@ static hid_t dataset_create(cohort_ctx *ctx, cohort_output *o, const char *dset,
             chunk[0] = opts->chunk_rows > 0 ? (hsize_t)opts->chunk_rows : rows0 < dims[0] ? rows0 : dims[0] ? dims[0] : 1;
         }
         H5Pset_chunk(dcpl, rank, chunk);
+        if (gzip == 0) /* allocated at creation, nothing written then (see pandas.c) */
+            H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
         if (gzip > 0) {
             H5Pset_shuffle(dcpl);
             H5Pset_deflate(dcpl, (unsigned)gzip);
@@ -381,6 +437,26 @@ static hid_t dataset_create(cohort_ctx *ctx, cohort_output *o, const char *dset,
     H5Sclose(s);
     H5Pclose(dcpl);
     return d;
+}
+
+/* A chunk of @opts->chunk_rows rows must be under HDF5's 4 GiB limit, and a
+ * compressed one must fit the budget: HDF5 holds it, and its compressed
+ * copy, in memory while it is written. */
+static int check_chunk(cohort_ctx *ctx, const cohort_output *o, const char *dset, size_t width, int ncols,
+                       const cohort_write_options *opts)
+{
+    uint64_t row = (uint64_t)width * (uint64_t)ncols; /* an N-D dataset's chunk is whole slabs */
+    for (int k = 1; opts->ndims > 1 && k < opts->ndims && k < COHORT_MAX_DIMS; k++)
+        row = opts->dims[k] > 0 && row <= UINT32_MAX ? row * (uint64_t)opts->dims[k] : row;
+    uint64_t bytes = (uint64_t)opts->chunk_rows <= UINT32_MAX / row ? (uint64_t)opts->chunk_rows * row : UINT64_MAX;
+    if (bytes > UINT32_MAX)
+        return COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: dataset %s: chunks of %lld rows are over 4 GiB (HDF5's limit)",
+                           o->final_path, dset, (long long)opts->chunk_rows);
+    if (opts->gzip_level > 0 && ctx->mem_budget > 0 && 2 * bytes > (uint64_t)ctx->mem_budget)
+        return COHORT_FAIL(ctx, COHORT_ERR_BUDGET,
+                           "%s: dataset %s: compressed chunks of %llu bytes need twice that in memory; the memory budget is %lld bytes",
+                           o->final_path, dset, (unsigned long long)bytes, (long long)ctx->mem_budget);
+    return COHORT_OK;
 }
 
 struct cohort_sink {
@@ -415,6 +491,9 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
         st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_sink_open: invalid arguments");
     else if (cohort_type_name(type) == NULL || width == 0)
         st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: dataset %s: invalid type", o->final_path, dset);
+    else if (rows > 0 && (uint64_t)rows > (uint64_t)INT64_MAX / width / (uint64_t)ncols)
+        st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: dataset %s: %lld rows of %d x %zu bytes are more than 2^63 bytes",
+                         o->final_path, dset, (long long)rows, ncols, width);
     else if (opts && opts->ndims != 0) {
         int64_t values = 1;
         bool ok = ncols == 1 && opts->ndims > 0 && opts->ndims <= COHORT_MAX_DIMS;
@@ -425,6 +504,8 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
             st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: dataset %s: a shape of %d dimension(s) that does not hold %lld values of one column",
                              o->final_path, dset, opts->ndims, (long long)rows);
     }
+    if (st == COHORT_OK && opts && opts->chunk_rows > 0)
+        st = check_chunk(ctx, o, dset, width, ncols, opts);
     /* Every rank must create the same dataset. */
     int64_t same[3] = {type, (int64_t)width, ncols};
     st = cohort__agree_equal(ctx, st, same, 3, "the type or column count of a dataset written");
@@ -451,6 +532,8 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *o, const char *dset, cohort
         }
         st = cohort__agree(ctx, st);
     }
+    if (st == COHORT_ERR_IO && s && s->out) /* a full disk: room for the metadata before HDF5 writes more */
+        cohort__output_give_up(ctx, o);
     if (st != COHORT_OK) {
         if (s && s->out)
             cohort_sink_close(ctx, &s);
@@ -528,6 +611,8 @@ int cohort_sink_write(cohort_ctx *ctx, cohort_sink *s, int64_t first_row, const 
             cohort__progress(ctx, phase, (double)s->written, (double)s->rows / ctx->size, "rows");
         }
         st = cohort__agree(ctx, st);
+        if (st == COHORT_ERR_IO) /* agreed: every rank gives up together */
+            cohort__output_give_up(ctx, s->out);
     }
     cohort__free(ctx, stage, stage_bytes);
     cohort__phase_add(ctx, COHORT_PHASE_WRITE, t0);
@@ -543,8 +628,21 @@ int cohort_sink_close(cohort_ctx *ctx, cohort_sink **sp)
     h5_quiet q;
     cohort__h5_quiet_begin(&q);
     int st = COHORT_OK;
+    /* Chunks still in HDF5's cache are written here (a full disk shows now,
+     * not as a file whose chunks do not inflate).  On a failure the file is
+     * given up, which makes room, and the close is tried again: a dataset
+     * left open would keep the file from closing.  (H5Dflush would say the
+     * same first, but in HDF5 1.10.8 it keeps the library from closing.) */
     if (s->d >= 0 && H5Dclose(s->d) < 0)
-        st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot close %s", s->out->final_path, s->name);
+        st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot write %s", s->out->final_path, s->name);
+    else
+        s->d = H5I_INVALID_HID;
+    st = cohort__agree(ctx, st);
+    if (st != COHORT_OK) {
+        cohort__output_give_up(ctx, s->out);
+        if (s->d >= 0 && H5Dclose(s->d) < 0)
+            H5Eclear2(H5E_DEFAULT);
+    }
     if (s->dxpl >= 0)
         H5Pclose(s->dxpl);
     if (s->mtype >= 0)
@@ -579,14 +677,18 @@ int cohort_output_write(cohort_ctx *ctx, cohort_output *o, const char *dset, con
     return st;
 }
 
-/* Make the data durable before it gets its final name. */
-static void sync_path(const char *path)
+/* Make the data durable before it gets its final name: 0, or -1 with
+ * errno (a file system may report a full disk only here). */
+static int sync_path(const char *path)
 {
     int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd), saved = errno;
+    if (close(fd) != 0 && rc == 0)
+        return -1;
+    errno = saved;
+    return rc;
 }
 
 int cohort_output_close(cohort_ctx *ctx, cohort_output **op, int commit)
@@ -600,16 +702,31 @@ int cohort_output_close(cohort_ctx *ctx, cohort_output **op, int commit)
      * message, which usually explains why. */
     int keep = commit ? 1 : 0, all_keep = 0;
     int st = COHORT_MPI(ctx, MPI_Allreduce(&keep, &all_keep, 1, MPI_INT, MPI_MIN, ctx->comm));
-    if (all_keep)
+    if (all_keep && o->given_up) { /* a write failed, and the caller did not notice */
+        st = COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: a write failed, so it is not kept", o->final_path);
+    } else if (all_keep) {
+        /* The last metadata written while the file can still be given up
+         * cleanly (see RESERVE_BYTES), in the reserve's room. */
         cohort__clear_error(ctx);
+        if (ctx->rank == 0)
+            reserve_release(o);
+        MPI_Barrier(ctx->comm);
+        if (st == COHORT_OK && H5Fflush(o->fid, H5F_SCOPE_GLOBAL) < 0)
+            st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot write", o->final_path);
+    }
+    st = all_keep ? cohort__agree(ctx, st) : st;
+    if (!all_keep || st != COHORT_OK)
+        cohort__output_give_up(ctx, o);
     if (H5Fclose(o->fid) < 0 && st == COHORT_OK)
         st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot close", o->final_path);
     if (all_keep)
         st = cohort__agree(ctx, st);
     if (ctx->rank == 0) {
         int rc = -1;
+        reserve_release(o);
+        if (all_keep && st == COHORT_OK && sync_path(o->tmp_path) != 0)
+            st = COHORT_FAIL(ctx, COHORT_ERR_IO, "%s: cannot write: %s", o->final_path, strerror(errno));
         if (all_keep && st == COHORT_OK) {
-            sync_path(o->tmp_path);
             if (o->mode == COHORT_OUTPUT_CREATE) /* never clobber a file that appeared meanwhile */
                 rc = renameat2(AT_FDCWD, o->tmp_path, AT_FDCWD, o->final_path, RENAME_NOREPLACE);
             if (o->mode != COHORT_OUTPUT_CREATE || (rc != 0 && errno == EINVAL)) /* file system without it */

@@ -286,6 +286,11 @@ int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *o, const char *gr
         hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
         H5Pset_obj_track_times(dcpl, 0);
         H5Pset_chunk(dcpl, 1, &chunk);
+        /* Parallel HDF5 allocates the chunks at creation; without fill
+         * values nothing is written then, so that a full disk fails the
+         * writes on every rank alike, not the creation on one (the others
+         * waiting in its barrier). */
+        H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
         hid_t s = H5Screate_simple(1, &dims, &maxdims);
         d = H5Dcreate2(fid, tpath, mtype, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
         H5Sclose(s);
@@ -297,6 +302,8 @@ int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *o, const char *gr
                                  cohort__output_path(o), group);
     }
     st = cohort__agree(ctx, st);
+    if (st == COHORT_ERR_IO) /* a full disk: room for the metadata before HDF5 writes more */
+        cohort__output_give_up(ctx, o);
     /* Each rank its rows, independently, a staged piece at a time. */
     int64_t piece = (int64_t)(COHORT_IO_STAGE_BYTES / rec);
     piece = piece > 0 ? piece : 1;
@@ -326,6 +333,9 @@ int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *o, const char *gr
         cohort__progress(ctx, "write", (double)(at + m), (double)n, "rows");
     }
     cohort__free(ctx, stage, stage_bytes);
+    st = cohort__agree(ctx, st);
+    if (st == COHORT_ERR_IO)
+        cohort__output_give_up(ctx, o);
     if (dxpl >= 0)
         H5Pclose(dxpl);
     if (d >= 0 && H5Dclose(d) < 0 && st == COHORT_OK)

@@ -223,7 +223,7 @@ static cohort_type result_type(const agg_value *v, unsigned agg)
 
 /* The result table of n combined records. */
 static int make_table(cohort_ctx *ctx, const agg_layout *L, const cohort_groupby_options *o,
-                      const cohort_group_order *ord, const unsigned char *recs, int64_t n, char names[][64],
+                      const cohort_group_order *ord, const unsigned char *recs, int64_t n, char *const *names,
                       cohort_table **out)
 {
     cohort_table *t = NULL;
@@ -245,13 +245,18 @@ static int make_table(cohort_ctx *ctx, const agg_layout *L, const cohort_groupby
             if (!(L->aggs & agg) || agg == COHORT_AGG_SIZE)
                 continue;
             for (int qk = 0; st == COHORT_OK && qk < (agg == COHORT_AGG_QUANTILE ? o->nquantiles : 1); qk++) {
-                char name[160];
-                if (agg == COHORT_AGG_QUANTILE)
-                    snprintf(name, sizeof name, "%s_q%g", names[L->nkeys + j], o->quantiles[qk]);
-                else
-                    snprintf(name, sizeof name, "%s_%s", names[L->nkeys + j], agg_names[k]);
+                /* The value's whole name and the aggregate's (never cut, so
+                 * that two long names stay two columns). */
+                size_t size = strlen(names[L->nkeys + j]) + 48;
+                char *name = malloc(size);
+                if (name && agg == COHORT_AGG_QUANTILE)
+                    snprintf(name, size, "%s_q%g", names[L->nkeys + j], o->quantiles[qk]);
+                else if (name)
+                    snprintf(name, size, "%s_%s", names[L->nkeys + j], agg_names[k]);
                 cohort_type type = result_type(&L->v[j], agg);
-                st = cohort_table_add_column(t, name, type, cohort_type_size(type), &c);
+                st = name ? cohort_table_add_column(t, name, type, cohort_type_size(type), &c)
+                          : COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+                free(name);
                 for (int64_t i = 0; st == COHORT_OK && i < n; i++)
                     if (put_result(L, &L->v[j], ord ? &ord[j] : NULL, recs + (size_t)i * L->R, agg, qk, &c, i) !=
                         COHORT_OK)
@@ -420,19 +425,22 @@ int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_
     st = src->rewind(src->arg);
     if (st == COHORT_OK)
         st = src->next(src->arg, &cols, &rows, &done);
-    char names[COHORT_AGG_MAXKEYS + COHORT_AGG_MAXVALUES][64];
+    char *names[COHORT_AGG_MAXKEYS + COHORT_AGG_MAXVALUES] = {0}; /* the columns' names, copied whole */
     agg_layout *L = calloc(1, sizeof *L);
     int lst = st == COHORT_OK && L == NULL ? COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory") : COHORT_OK;
     if (st == COHORT_OK && lst == COHORT_OK && cols == NULL) /* the types come from the first block */
         lst = COHORT_FAIL(ctx, COHORT_ERR_ARG, "cohort_groupby: the source's first block names no columns");
     if (st == COHORT_OK && lst == COHORT_OK) {
-        for (int j = 0; j < ncols; j++) {
-            if (cols[j].name && cols[j].name[0])
-                snprintf(names[j], sizeof names[j], "%s", cols[j].name);
+        for (int j = 0; j < ncols && lst == COHORT_OK; j++) {
+            size_t size = cols[j].name && cols[j].name[0] ? strlen(cols[j].name) + 1 : 16;
+            if ((names[j] = malloc(size)) == NULL)
+                lst = COHORT_FAIL(ctx, COHORT_ERR_NOMEM, "out of memory");
+            else if (cols[j].name && cols[j].name[0])
+                memcpy(names[j], cols[j].name, size);
             else
-                snprintf(names[j], sizeof names[j], j < nkeys ? "k%d" : "v%d", j < nkeys ? j : j - nkeys);
+                snprintf(names[j], size, j < nkeys ? "k%d" : "v%d", j < nkeys ? j : j - nkeys);
         }
-        if (cohort__agg_layout(L, cols, nkeys, cols + nkeys, nvals, aggs, o.reproducible) != COHORT_OK)
+        if (lst == COHORT_OK && cohort__agg_layout(L, cols, nkeys, cols + nkeys, nvals, aggs, o.reproducible) != COHORT_OK)
             lst = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "group-by keys must be numbers or byte strings, and values numeric");
     }
     int64_t print = st == COHORT_OK && cols ? types_print(cols, ncols) : 0;
@@ -466,5 +474,7 @@ int cohort_groupby(cohort_ctx *ctx, cohort_source *src, int nkeys, const cohort_
     free(ord);
     cohort__free(ctx, merged, (size_t)room * L->R);
     free(L);
+    for (int j = 0; j < ncols; j++)
+        free(names[j]);
     return st;
 }

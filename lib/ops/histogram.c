@@ -319,7 +319,7 @@ static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range 
         }
     }
     if (autorange && !(isfinite(first) && isfinite(last)))
-        return COHORT_FAIL(ctx, COHORT_ERR_ARG,
+        return COHORT_FAIL(ctx, COHORT_ERR_VALUE,
                            "the automatic range [%g, %g] of the data is not finite: give the range", first, last);
     if (first == last) {
         /* numpy widens an empty range by 0.5 each way; where 0.5 is below
@@ -329,7 +329,7 @@ static int make_axis(cohort_ctx *ctx, const cohort_hist_axis *spec, const range 
         first = x - d, last = x + d;
         expanded = true;
         if (!isfinite(first) || !isfinite(last))
-            return COHORT_FAIL(ctx, COHORT_ERR_ARG, "the range of the constant value %g cannot be widened into bins: "
+            return COHORT_FAIL(ctx, COHORT_ERR_VALUE, "the range of the constant value %g cannot be widened into bins: "
                                "give the range", x);
     }
     if (spec->log) { /* numpy.logspace: 10 ** linspace(log10(lo), log10(hi)), in long double (see cohort.h) */
@@ -428,7 +428,7 @@ int cohort_histogram(cohort_ctx *ctx, cohort_source *src, const cohort_hist_axis
         if (first == last)
             first -= 0.5, last += 0.5;
         if (!given && !(isfinite(first) && isfinite(last)))
-            st = COHORT_FAIL(ctx, COHORT_ERR_ARG,
+            st = COHORT_FAIL(ctx, COHORT_ERR_VALUE,
                              "the automatic range [%g, %g] of the data is not finite: give the range", first, last);
         st = cohort__agree(ctx, st);
         if (st == COHORT_OK)

@@ -32,7 +32,7 @@ static int solve(cohort_ctx *ctx, const cohort_stats *s, int k, int use_corr, do
         trace += a[(size_t)i * d + i];
     for (size_t i = 0; i < (size_t)d * d; i++)
         if (!isfinite(a[i])) {
-            st = COHORT_FAIL(ctx, COHORT_ERR_ARG, "PCA: the %s matrix is not finite (%s)",
+            st = COHORT_FAIL(ctx, COHORT_ERR_VALUE, "PCA: the %s matrix is not finite (%s)",
                              use_corr ? "correlation" : "covariance",
                              use_corr ? "too few rows, or a constant column" : "too few rows, or infinite values");
             goto done;
