@@ -28,7 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-
 /* What the inspecting rank learns about one file; all-gathered as bytes. */
 typedef struct file_meta {
     int64_t rows;
@@ -79,8 +78,6 @@ static void close_file(cohort_input *in)
     in->open_file = -1;
 }
 
-/* Open file @i read-only: through MPI-IO over the context's ranks when the
- * input is shared (collective), else with the POSIX driver (this rank only). */
 /* Whether the dataset reads as one column of its values in row-major
  * order: any but a 2-D table (and that too under COHORT_INPUT_FLAT). */
 static bool one_column(const cohort_input *in, const cohort_dataset_info *info)
@@ -88,6 +85,8 @@ static bool one_column(const cohort_input *in, const cohort_dataset_info *info)
     return info->ndims != 2 || in->flat;
 }
 
+/* Open file @i read-only: through MPI-IO over the context's ranks when the
+ * input is shared (collective), else with the POSIX driver (this rank only). */
 static int open_file(cohort_ctx *ctx, cohort_input *in, int i)
 {
     if (in->open_file == i)
