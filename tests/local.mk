@@ -1,6 +1,6 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
 EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py tests/test_stats_app.py tests/test_groupby_app.py tests/test_cf_app.py tests/test_readme.py tests/test_reduce_app.py tests/test_pandas_app.py \
-	tests/test_slurm.py tests/slurm-cluster tests/test_man.py tests/test_disk_full.py
+	tests/test_slurm.py tests/slurm-cluster tests/test_man.py tests/test_disk_full.py tests/test_fuzz.py tests/fuzz_corpus.py
 
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = $(PY_RUNNER)
@@ -84,6 +84,13 @@ tests_test_ports_CPPFLAGS = $(T_CPP)
 tests_test_ports_LDADD = $(T_LIBS)
 tests_test_ports_LDFLAGS = $(T_LINK)
 
+# The read path over the hostile-input corpus, many files per launch (run by tests/test_fuzz.py).
+check_PROGRAMS += tests/fuzz_inputs
+tests_fuzz_inputs_SOURCES = tests/fuzz_inputs.c
+tests_fuzz_inputs_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
+tests_fuzz_inputs_LDADD = lib/libcohort.la $(HDF5_LIBS)
+tests_fuzz_inputs_LDFLAGS = $(T_LINK)
+
 check_PROGRAMS += tests/test_sort_large
 tests_test_sort_large_SOURCES = tests/test_sort_large.c
 tests_test_sort_large_CPPFLAGS = $(T_CPP)
@@ -109,6 +116,8 @@ TESTS += tests/test_slurm.py
 TESTS += tests/test_man.py
 # Outputs on a full disk (a tmpfs; root only).
 TESTS += tests/test_disk_full.py
+# Damaged and adversarial files and arguments through the library and every program.
+TESTS += tests/test_fuzz.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

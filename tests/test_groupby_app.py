@@ -252,6 +252,21 @@ r = groupby(["--keys", d("uni"), "--values", d("x"), "--agg", "count,mode"], np_
 expect_exit(r, 1, "cohort-groupby", "an unknown aggregate", ["--agg"])
 r = run("cohort-groupby", ["--keys", d("uni"), "--values", d("short"), "--output", os.path.join(tmp, "bad.h5") + ":/g"], np_=np_)
 check(not os.path.exists(os.path.join(tmp, "bad.h5")), "no output after a failure")
+# A wide result (a 2-D value dataset of 6 columns, 4 aggregates: 20 columns) as an HDF5 group and a
+# pandas table: the table's agreement hash once overflowed int64 (found by tests/test_fuzz.py; the
+# sanitizer build reports it).
+wide = os.path.join(tmp, "wide.h5")
+with h5py.File(wide, "w") as h:
+    h["k"] = np.arange(40) % 4
+    h["m"] = np.arange(240.0).reshape(40, 6)
+r = run("cohort-groupby", ["--keys", wide + ":/k", "--values", wide + ":/m", "--agg", "size,sum,median,nunique", "-o",
+                           os.path.join(tmp, "wide-out.h5") + ":/g"], np_=NPS[-1])
+expect_exit(r, 0, "cohort-groupby", "a 20-column result")
+if r.rc == 0:
+    got = pd.read_hdf(os.path.join(tmp, "wide-out.h5"), "/g/table")
+    check(got.shape == (4, 21) and list(got["c0_sum"]) == [float(sum(6 * i for i in range(40) if i % 4 == g))
+                                                           for g in range(4)],
+          "a wide pandas table: %s %s" % (got.shape, list(got.columns)))
 # Names are never cut (issue #21 item 13): two value columns whose names share 63 characters stay
 # two result columns, and a compound member of 100 characters keeps its name.
 lp = os.path.join(tmp, "long.h5")

@@ -502,11 +502,24 @@ int cohort_input_open_flags(cohort_ctx *ctx, const char *ref, unsigned flags, co
         /* Identical on every rank: no agreement needed beyond the message. */
         int local = check_consistent(ctx, in);
         in->first[0] = 0;
-        for (int i = 0; i < in->nfiles; i++)
-            in->first[i + 1] = in->first[i] + in->meta[i].rows;
+        for (int i = 0; i < in->nfiles; i++) {
+            /* A damaged or hostile file can declare 2^63 rows: every byte
+             * offset of the input must fit int64 (and the sum of the files). */
+            int64_t room = INT64_MAX - in->first[i];
+            size_t record = in->meta[i].raw.record ? in->meta[i].raw.record : 1;
+            if (in->meta[i].rows > room || in->meta[i].rows > INT64_MAX / (int64_t)record) {
+                if (local == COHORT_OK)
+                    local = COHORT_FAIL(ctx, COHORT_ERR_SIZE,
+                                        "%s: dataset %s declares %lld rows of %zu bytes: more than 2^63 bytes%s",
+                                        in->names[i], in->dataset, (long long)in->meta[i].rows, record,
+                                        i ? " with the files before it" : "");
+                room = 0;
+            }
+            in->first[i + 1] = in->first[i] + (in->meta[i].rows > room ? room : in->meta[i].rows);
+        }
         in->rows = in->first[in->nfiles];
         in->info.dims[0] = 0;
-        for (int i = 0; i < in->nfiles; i++)
+        for (int i = 0; i < in->nfiles && local == COHORT_OK; i++)
             in->info.dims[0] += in->meta[i].info.dims[0];
         decide_types(in, flags & COHORT_INPUT_RAW);
         in->vlen = in->meta[0].raw.vlen;

@@ -239,8 +239,10 @@ int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *o, const char *gr
     }
     /* The same table on every rank. */
     int64_t same[2] = {ncols, 0};
+    uint64_t h = 0; /* unsigned: a signed hash overflows with a few columns */
     for (int j = 0; st == COHORT_OK && j < ncols; j++)
-        same[1] = same[1] * 31 + (int64_t)cols[j].type * 7 + (int64_t)cols[j].width;
+        h = h * 31 + (uint64_t)cols[j].type * 7 + (uint64_t)cols[j].width;
+    same[1] = (int64_t)(h & INT64_MAX);
     st = cohort__agree_equal(ctx, st, same, 2, "the columns of a pandas table");
     int64_t n = st == COHORT_OK ? cols[0].count : 0, before = 0, total = 0;
     if (st == COHORT_OK)
