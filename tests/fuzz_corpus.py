@@ -297,7 +297,9 @@ def _mutants(d, path, refs, rng, budget):
                     buf = bytearray(data)
                     buf[addr + pos: addr + pos + 8] = struct.pack("<Q", v)
                     add(buf, "shape dims of %s: %d -> %d" % (name, shape[0], v), name)
-        if chunks and chunks[0] > 1 and len(chunks) == 1:
+        # (Not where the chunk equals the shape: the 4 bytes found could be the
+        # dataspace's, making a valid sparse dataset of 2^31 rows.)
+        if chunks and chunks[0] > 1 and len(chunks) == 1 and chunks[0] != shape[0]:
             pos = window.find(struct.pack("<I", chunks[0]), 16)
             if pos >= 0:
                 for v in (0, 1, 2**31):
