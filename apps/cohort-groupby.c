@@ -259,6 +259,21 @@ int main(int argc, char **argv)
     for (int k = 0; st == COHORT_OK && k < nk; k++)
         nkeycols += cohort_input_ncols(ins[k]);
     code = cli_fail(&c, st, false);
+    /* 2-D inputs bring their columns: too many is the files' doing (exit 2),
+     * named here rather than as cohort_groupby's invalid argument. */
+    int nvalcols = 0;
+    for (int k = nk; code == CLI_EXIT_OK && k < nk + nv; k++)
+        nvalcols += cohort_input_ncols(ins[k]);
+    if (code == CLI_EXIT_OK && (nkeycols > COHORT_AGG_MAXKEYS || nvalcols > COHORT_AGG_MAXVALUES)) {
+        bool keys_over = nkeycols > COHORT_AGG_MAXKEYS;
+        int n = keys_over ? nk : nv;
+        if (c.rank == 0)
+            fprintf(stderr, "%s: error: %s%s %s %d %s columns; at most %d are grouped on at once\n", c.prog,
+                    n == 1 ? "" : "the inputs from ", n == 1 ? refs[keys_over ? 0 : nk] : keys_over ? "--keys" : "--values",
+                    n == 1 ? "has" : "have", keys_over ? nkeycols : nvalcols, keys_over ? "key" : "value",
+                    keys_over ? COHORT_AGG_MAXKEYS : COHORT_AGG_MAXVALUES);
+        code = CLI_EXIT_INPUT;
+    }
     cohort_stream *stream = NULL;
     cohort_table *tab = NULL;
     int64_t groups = 0;

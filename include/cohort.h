@@ -646,6 +646,9 @@ enum {
 const char *cohort_agg_name(unsigned agg);
 
 #define COHORT_AGG_MAXQUANTILES 16
+/** The most key columns and value columns cohort_groupby() takes. */
+#define COHORT_AGG_MAXKEYS 16
+#define COHORT_AGG_MAXVALUES 64
 
 /** Options of cohort_groupby(); a NULL pointer means all zero. */
 typedef struct cohort_groupby_options {

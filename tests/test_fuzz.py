@@ -109,7 +109,7 @@ def command(prog, case, out):
     if prog == "cohort-quantile":
         return ["-i", r, "--q", "0,0.25,1", "--method", "hazen"]
     if prog == "cohort-sort":
-        return ["-i", r, "-o", out + ":/s", "--with", first_ref(case, 1), "--index", "idx"]
+        return ["-i", r, "-o", out + ":/sorted", "--with", first_ref(case, 1), "--index", "idx"]
     if prog == "cohort-groupby":
         return ["--keys", r, "--values", first_ref(case, 2), "--agg", "size,sum,median,nunique", "-o", out + ":/g"]
     if prog == "cohort-reduce":

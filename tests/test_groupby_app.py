@@ -267,6 +267,14 @@ if r.rc == 0:
     check(got.shape == (4, 21) and list(got["c0_sum"]) == [float(sum(6 * i for i in range(40) if i % 4 == g))
                                                            for g in range(4)],
           "a wide pandas table: %s %s" % (got.shape, list(got.columns)))
+# More columns than cohort_groupby takes (64 values, 16 keys), from 2-D inputs: the files' doing, exit 2.
+with h5py.File(wide, "a") as h:
+    h["m70"] = np.zeros((40, 70))
+    h["k17"] = np.zeros((40, 17), dtype=np.int64)
+r = run("cohort-groupby", ["--keys", wide + ":/k", "--values", wide + ":/m70"], np_=NPS[-1])
+expect_exit(r, 2, "cohort-groupby", "70 value columns", ["m70 has 70 value columns", "at most 64"])
+r = run("cohort-groupby", ["--keys", wide + ":/k17", "--values", wide + ":/m"], np_=NPS[0])
+expect_exit(r, 2, "cohort-groupby", "17 key columns", ["k17 has 17 key columns", "at most 16"])
 # Names are never cut (issue #21 item 13): two value columns whose names share 63 characters stay
 # two result columns, and a compound member of 100 characters keeps its name.
 lp = os.path.join(tmp, "long.h5")

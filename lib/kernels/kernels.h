@@ -348,8 +348,7 @@ int64_t cohort__sub_block_rows(int d);
 
 /* ---- groupagg.c: group records and the pre-aggregating hash table ------ */
 
-#define COHORT_AGG_MAXKEYS 16
-#define COHORT_AGG_MAXVALUES 64
+/* COHORT_AGG_MAXKEYS and COHORT_AGG_MAXVALUES: cohort.h */
 
 /* Where a value column's state lives in a record (offsets; (size_t)-1: absent).
  * nan counts the NaN values: the non-NaN count is the record's count less
