@@ -1,6 +1,6 @@
 # Tests: CUnit programs run under mpirun at 1-4 ranks by tests/mpirun-wrapper.
 EXTRA_DIST += tests/mpirun-wrapper.in tests/lsan.supp tests/fixtures.py tests/apptest.py tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py tests/test_stats_app.py tests/test_groupby_app.py tests/test_cf_app.py tests/test_readme.py tests/test_reduce_app.py tests/test_pandas_app.py \
-	tests/test_slurm.py tests/slurm-cluster tests/test_man.py tests/test_disk_full.py tests/test_fuzz.py tests/fuzz_corpus.py tests/test_faults.py
+	tests/test_slurm.py tests/slurm-cluster tests/test_man.py tests/test_disk_full.py tests/test_fuzz.py tests/fuzz_corpus.py tests/test_faults.py tests/test_load.py
 
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = $(PY_RUNNER)
@@ -120,6 +120,8 @@ TESTS += tests/test_disk_full.py
 TESTS += tests/test_fuzz.py
 # Signals to a rank or to mpirun mid-run: the output is the previous file, nothing, or complete.
 TESTS += tests/test_faults.py
+# Every program at 8 and 16 ranks on the machine's cores (COHORT_LOAD_NP).
+TESTS += tests/test_load.py
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

@@ -46,7 +46,7 @@ import subprocess
 import sys
 
 import fuzz_corpus
-from apptest import BUILD, MPIEXEC, NPS, check, env, finish, run, tempdir
+from apptest import BUILD, MPIEXEC, check, env, finish, run, tempdir
 
 TIER = os.environ.get("COHORT_FUZZ", "quick")
 LONG = TIER == "long"
@@ -59,7 +59,7 @@ out_dir = os.path.join(work, "out")
 os.mkdir(out_dir)
 outcomes = collections.Counter()
 runs = 0
-ranks = [n for n in NPS if n <= 3] or [1]
+ranks = [1, 2, 3]  # the programs at 1-3 ranks in turn, whatever NPS (the sanitizer step runs 3 alone)
 
 
 def digest(path):
