@@ -13,7 +13,7 @@ BUILD = os.environ.get("COHORT_TEST_BUILDDIR", ".")
 SRC = os.environ.get("COHORT_TEST_SRCDIR", os.path.dirname(os.path.abspath(__file__)))
 MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
 # The rank counts: COHORT_TEST_NP's (as the C tests), or COHORT_APP_TEST_NP's
-# where it is set (CI's sanitizer build runs the program tests at 3 ranks only).
+# where it is set (CI's sanitizer build runs the program tests at 2 ranks only).
 NPS = [int(n) for n in (os.environ.get("COHORT_APP_TEST_NP") or os.environ.get("COHORT_TEST_NP", "1 2 3 4")).split()]
 TIMEOUT = int(os.environ.get("COHORT_TEST_TIMEOUT", "300"))
 failures = 0

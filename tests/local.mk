@@ -110,18 +110,17 @@ AM_TESTS_ENVIRONMENT = COHORT_TEST_BUILDDIR='$(abs_top_builddir)' COHORT_TEST_SR
 	LSAN_OPTIONS="suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}"; \
 	export COHORT_TEST_BUILDDIR COHORT_TEST_SRCDIR MPIEXEC TEST_PYTHON PYTHONPATH ASAN_OPTIONS LSAN_OPTIONS;
 TESTS += tests/test_gen_info.py tests/test_sort_app.py tests/test_hist_app.py tests/test_stats_app.py tests/test_groupby_app.py tests/test_cf_app.py tests/test_readme.py tests/test_reduce_app.py tests/test_pandas_app.py
-# The sbatch scripts of examples/slurm on a real single-node Slurm (root only).
-TESTS += tests/test_slurm.py
 # The man pages against --help and the headers.
 TESTS += tests/test_man.py
-# Outputs on a full disk (a tmpfs; root only).
-TESTS += tests/test_disk_full.py
-# Damaged and adversarial files and arguments through the library and every program.
-TESTS += tests/test_fuzz.py
-# Signals to a rank or to mpirun mid-run: the output is the previous file, nothing, or complete.
-TESTS += tests/test_faults.py
-# Every program at 8 and 16 ranks on the machine's cores (COHORT_LOAD_NP).
-TESTS += tests/test_load.py
+# The whole-system suites, which `make check STRESS_TESTS=` leaves out (CI's
+# distcheck, after its first step ran them):
+#  - the sbatch scripts of examples/slurm on a real single-node Slurm (root only);
+#  - outputs on a full disk (a tmpfs; root only);
+#  - damaged and adversarial files and arguments through the library and every program;
+#  - signals to a rank or to mpirun mid-run: the output is the previous file, nothing, or complete;
+#  - every program at 8 and 16 ranks on the machine's cores (COHORT_LOAD_NP).
+STRESS_TESTS = tests/test_slurm.py tests/test_disk_full.py tests/test_fuzz.py tests/test_faults.py tests/test_load.py
+TESTS += $(STRESS_TESTS)
 LOG_COMPILER = $(top_builddir)/tests/mpirun-wrapper
 else
 check-local:

@@ -59,7 +59,7 @@ out_dir = os.path.join(work, "out")
 os.mkdir(out_dir)
 outcomes = collections.Counter()
 runs = 0
-ranks = [1, 2, 3]  # the programs at 1-3 ranks in turn, whatever NPS (the sanitizer step runs 3 alone)
+ranks = [1, 2, 3]  # the programs at 1-3 ranks in turn, whatever NPS (the sanitizer step's is 2 alone)
 
 
 def digest(path):

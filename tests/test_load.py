@@ -5,7 +5,7 @@ at 2 ranks where it is ordered, and no hang (each run under the timeout).
 With 16 ranks over 100,003 rows, partitions are uneven and small, and a
 collective that waits on a busy rank waits for long: the conditions under
 which a missing agreement shows as a hang.  COHORT_LOAD_NP sets the rank
-counts (CI's sanitizer step: 8)."""
+counts."""
 import hashlib
 import os
 
