@@ -90,13 +90,9 @@ static herr_t describe_one(hid_t obj, const char *name, const H5O_info_t *info, 
 /* Not collective: what cohort-info does with a file, on every rank. */
 static void describe_file(cohort_ctx *ctx, const char *ref, struct visit *v)
 {
-    char file[4096];
-    const char *colon = strstr(ref, ":/");
-    size_t n = colon ? (size_t)(colon - ref) : strlen(ref);
-    if (n >= sizeof file)
+    char file[4096], dataset[4096], member[4096];
+    if (cohort_ref_parse(ref, file, dataset, member, sizeof file) != COHORT_OK)
         return;
-    memcpy(file, ref, n);
-    file[n] = '\0';
     hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
         return;
@@ -145,8 +141,8 @@ int main(int argc, char **argv)
         /* A damaged header can declare a valid sparse dataset of billions of
          * rows (unwritten chunks read as fill values): legal, and hours to
          * read.  Such a one is opened, not read. */
-        int64_t bytes = in ? cohort_input_rows(in) * (int64_t)cohort_input_width(in) : 0;
-        if (st == COHORT_OK && (bytes < 0 || bytes > ((int64_t)256 << 20))) {
+        int64_t width = st == COHORT_OK && cohort_input_width(in) ? (int64_t)cohort_input_width(in) : 1;
+        if (st == COHORT_OK && cohort_input_rows(in) > ((int64_t)256 << 20) / width) { /* (no overflow) */
             opened++;
             outcome = 1;
         } else if (st == COHORT_OK) {
