@@ -94,6 +94,44 @@ static void progress_counts(void *arg, const char *phase, double done, double to
     fflush(stderr);
 }
 
+/* The temporary file of the output being written, for the signal handler:
+ * written while disarmed, read only while armed. */
+static char guarded_path[4200];
+static volatile sig_atomic_t guard_armed;
+
+static void unlink_and_die(int sig)
+{
+    if (guard_armed)
+        unlink(guarded_path); /* async-signal-safe; every rank tries, one succeeds */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* The library's temporary hook: @path may come into being, or is gone (NULL). */
+static void guard_temporary(void *arg, const char *path)
+{
+    (void)arg;
+    guard_armed = 0;
+    if (path && strlen(path) < sizeof guarded_path) {
+        memcpy(guarded_path, path, strlen(path) + 1);
+        guard_armed = 1;
+    }
+}
+
+static void guard_install(cohort_ctx *ctx)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction sa = {0}, old;
+        sa.sa_handler = unlink_and_die;
+        sigemptyset(&sa.sa_mask);
+        /* Leave a signal the program was started ignoring (nohup) ignored. */
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+            sigaction(sigs[i], &sa, NULL);
+    }
+    cohort_ctx_set_temporary_hook(ctx, guard_temporary, NULL);
+}
+
 int cli_start(cli *c, int *argc, char ***argv)
 {
     int provided;
@@ -133,6 +171,7 @@ int cli_start(cli *c, int *argc, char ***argv)
             fprintf(stderr, "%s: error: cannot start: %s\n", c->prog, cohort_strerror(st));
         return CLI_EXIT_INTERNAL;
     }
+    guard_install(c->ctx);
     return CLI_EXIT_OK;
 }
 
@@ -331,6 +370,9 @@ int cli_finish(cli *c, int code)
         cohort_ctx_destroy(&c->ctx);
     }
     free(c->command_line);
+    for (int k = 0; k < c->nlists; k++)
+        free(c->lists[k]);
+    free(c->lists);
     fflush(stdout);
     MPI_Finalize();
     return code;
@@ -375,22 +417,26 @@ bool cli_doubles(cli *c, const char *opt, const char *s, double **out, int *n)
     int cap = 1;
     for (const char *p = s; *p; p++)
         cap += *p == ',';
-    double *v = malloc((size_t)cap * sizeof *v);
+    double *v = malloc((size_t)cap * sizeof *v), **lists = realloc(c->lists, (size_t)(c->nlists + 1) * sizeof *lists);
+    if (lists)
+        c->lists = lists;
+    if (!v || !lists) {
+        free(v);
+        cli_usage(c, "%s: out of memory", opt);
+        return false;
+    }
+    c->lists[c->nlists++] = v;
     char *copy = strdup(s), *save = NULL;
     int k = 0;
-    bool ok = v && copy;
+    bool ok = copy != NULL;
     for (char *tok = ok ? strtok_r(copy, ",", &save) : NULL; ok && tok; tok = strtok_r(NULL, ",", &save))
         ok = cli_double(c, opt, tok, &v[k++]);
     free(copy);
-    if (!ok || k == 0) {
-        if (ok)
-            cli_usage(c, "%s: expected a comma-separated list of numbers", opt);
-        free(v);
-        return false;
-    }
-    *out = v;
-    *n = k;
-    return true;
+    if (ok && k == 0)
+        ok = (cli_usage(c, "%s: expected a comma-separated list of numbers", opt), false);
+    if (ok)
+        *out = v, *n = k;
+    return ok;
 }
 
 bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size)
@@ -495,42 +541,7 @@ void cli_close_inputs(cohort_input **ins, int n)
         cohort_input_close(&ins[k]);
 }
 
-/* The temporary file of the output being written, for the signal handler:
- * written before it is armed, read only while armed. */
-static char guarded_path[4200];
-static volatile sig_atomic_t guard_armed;
-
-static void unlink_and_die(int sig)
-{
-    if (guard_armed)
-        unlink(guarded_path); /* async-signal-safe; every rank tries, one succeeds */
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
 int cli_output_open(cli *c, const char *file, const char *inputs, cohort_output **out)
 {
-    int st = cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, out);
-    const char *tmp = st == COHORT_OK ? cohort_output_temporary(*out) : NULL;
-    if (tmp && strlen(tmp) < sizeof guarded_path) {
-        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
-        memcpy(guarded_path, tmp, strlen(tmp) + 1);
-        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
-            struct sigaction sa = {0}, old;
-            sa.sa_handler = unlink_and_die;
-            sigemptyset(&sa.sa_mask);
-            /* Leave a signal the program was started ignoring (nohup) ignored. */
-            if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-                sigaction(sigs[i], &sa, NULL);
-        }
-        guard_armed = 1;
-    }
-    return st;
-}
-
-int cli_output_close(cli *c, cohort_output **out, bool commit)
-{
-    int st = cohort_output_close(c->ctx, out, commit);
-    guard_armed = 0; /* renamed or removed: nothing left to guard */
-    return st;
+    return cohort_output_open(c->ctx, file, c->output_mode, c->command_line, inputs, out);
 }

@@ -73,6 +73,8 @@ typedef struct cli {
     int64_t memory_budget;   /* --memory-budget (0: none), for what a program allocates itself */
     cohort_output_mode output_mode;
     char *command_line;      /* argv joined, for provenance */
+    double **lists;          /* what cli_doubles returned, freed by cli_finish */
+    int nlists;
 } cli;
 
 /* Start MPI and a context over MPI_COMM_WORLD.  Returns an exit code: 0 to
@@ -100,7 +102,10 @@ int cli_fail(cli *c, int status, bool output);
 /* Print timings when verbose, free the context, finalize MPI; returns @code. */
 int cli_finish(cli *c, int code);
 
-/* Parsers for option values; false (and a usage message) when malformed. */
+/* Parsers for option values; false (and a usage message) when malformed.
+ * cli_doubles' list belongs to @c until cli_finish, so that a program may
+ * return at any usage error without freeing it (an option given twice
+ * leaves its first list there too). */
 bool cli_int64(cli *c, const char *opt, const char *s, int64_t min, int64_t *out);
 bool cli_double(cli *c, const char *opt, const char *s, double *out);
 bool cli_doubles(cli *c, const char *opt, const char *s, double **out, int *n);
@@ -109,13 +114,15 @@ bool cli_doubles(cli *c, const char *opt, const char *s, double **out, int *n);
 bool cli_output_ref(cli *c, const char *ref, char *file, char *path, size_t size);
 
 /*
- * cohort_output_open/close with the output's temporary file guarded: while
- * it is open, SIGTERM, SIGINT and SIGHUP (Slurm's time limit, scancel,
- * Ctrl-C) unlink it before the program dies of the signal, so that a
- * killed run leaves nothing behind, not even a hidden temporary file.
+ * cohort_output_open in the program's output mode (--force, --append), with
+ * its command line as provenance; close with cohort_output_close.  From
+ * cli_start on, SIGTERM, SIGINT and SIGHUP (Slurm's time limit, scancel,
+ * Ctrl-C) unlink an output's temporary file before the program dies of the
+ * signal (the library names it through cohort_ctx_set_temporary_hook before
+ * the file can exist), so that a killed run leaves nothing behind, not even
+ * a hidden temporary file.
  */
 int cli_output_open(cli *c, const char *file, const char *inputs, cohort_output **out);
-int cli_output_close(cli *c, cohort_output **out, bool commit);
 
 /* Open the inputs @refs[0..n) into @ins (zeroed by the caller), stopping at
  * the first failure; collective.  @text receives the references, space-

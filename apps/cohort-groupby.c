@@ -182,7 +182,7 @@ static int write_hdf5(cli *c, const cohort_table *tab, int nkeycols, const char 
                 c->prog);
     free(all);
     int code = cli_fail(c, st, true);
-    int st2 = cli_output_close(c, &out, st == COHORT_OK);
+    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(c, st2, true);
     return code;

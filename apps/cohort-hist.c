@@ -197,7 +197,7 @@ static int write_hdf5(cli *c, const cohort_hist *h, const char *file, const char
     if (st == COHORT_OK && h->ndim > 2)
         st = cohort_output_write_attr(c->ctx, out, group, "shape", COHORT_INT64, 0, h->ndim, h->nbins);
     int code = cli_fail(c, st, true);
-    int st2 = cli_output_close(c, &out, st == COHORT_OK);
+    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(c, st2, true);
     free(cols);
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
             break;
         case 'o': output = v; break;
         case OPT_BINS:
-            free(bins), bins = NULL, nbins = 0, rule = COHORT_HIST_BINS_GIVEN;
+            bins = NULL, nbins = 0, rule = COHORT_HIST_BINS_GIVEN;
             if (cohort_hist_bin_rule_parse(v, &rule) != COHORT_OK)
                 ok = cli_doubles(&c, "--bins", v, &bins, &nbins);
             break;
@@ -362,8 +362,5 @@ int main(int argc, char **argv)
     cohort_hist_destroy(&h);
     cohort_stream_close(&stream);
     cli_close_inputs(ins, nall);
-    free(bins);
-    for (int d = 0; d < nedges; d++)
-        free(edges[d]);
     return cli_finish(&c, code);
 }

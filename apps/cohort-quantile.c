@@ -34,7 +34,7 @@ int main(int argc, char **argv)
     if (code != CLI_EXIT_OK)
         return cli_finish(&c, code);
     const char *input = NULL, *v;
-    double *q = NULL;
+    double *q = NULL, median = 0.5; /* q belongs to c (cli_doubles) */
     int m = 0, key;
     double eps = 0;
     cohort_quantile_method method = COHORT_QUANTILE_LINEAR;
@@ -43,7 +43,7 @@ int main(int argc, char **argv)
         if (key == 'i')
             input = v;
         else if (key == OPT_Q)
-            free(q), ok = cli_doubles(&c, "--q", v, &q, &m);
+            ok = cli_doubles(&c, "--q", v, &q, &m);
         else if (key == OPT_APPROX)
             ok = cli_double(&c, "--approx", v, &eps) && ((eps > 0 && eps < 1) || (cli_usage(&c, "--approx %s: use 0 < EPS < 1", v), false));
         else if (key == OPT_METHOD && cohort_quantile_method_parse(v, &method) != COHORT_OK)
@@ -57,10 +57,8 @@ int main(int argc, char **argv)
         return cli_finish(&c, cli_usage(&c, "unexpected argument %s", argv[cli_optind]));
     if (!input)
         return cli_finish(&c, cli_usage(&c, "--input is required"));
-    if (!q) {
-        q = malloc(sizeof *q);
-        q[0] = 0.5, m = 1;
-    }
+    if (!q)
+        q = &median, m = 1;
     for (int k = 0; k < m; k++)
         if (!(q[k] >= 0 && q[k] <= 1))
             return cli_finish(&c, cli_usage(&c, "--q: probabilities must be in [0, 1]"));
@@ -125,6 +123,5 @@ int main(int argc, char **argv)
     cohort_input_close(&in);
     free(values);
     free(elements);
-    free(q);
     return cli_finish(&c, code);
 }

@@ -404,7 +404,7 @@ int main(int argc, char **argv)
         if (st == COHORT_OK)
             st = write_results(&c, out, tab, group, n, info->dims, keep, dims, ncells, first, (int)gzip, want_size);
         code = cli_fail(&c, st, true);
-        int st2 = cli_output_close(&c, &out, st == COHORT_OK);
+        int st2 = cohort_output_close(c.ctx, &out, st == COHORT_OK);
         if (code == CLI_EXIT_OK && st2 != COHORT_OK)
             code = cli_fail(&c, st2, true);
     }

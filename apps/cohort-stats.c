@@ -309,7 +309,7 @@ static int write_hdf5(cli *c, const job *j, const char *file, const char *group,
             st = put(c, out, sub, "components", COHORT_DOUBLE, p->components, p->k, p->d);
     }
     int code = cli_fail(c, st, true);
-    int st2 = cli_output_close(c, &out, st == COHORT_OK);
+    int st2 = cohort_output_close(c->ctx, &out, st == COHORT_OK);
     if (code == CLI_EXIT_OK && st2 != COHORT_OK)
         code = cli_fail(c, st2, true);
     free(names), free(v), free(iv);

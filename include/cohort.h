@@ -170,6 +170,20 @@ typedef void (*cohort_progress_count_fn)(void *arg, const char *phase, double do
 void cohort_ctx_set_progress_counts(cohort_ctx *ctx, cohort_progress_count_fn fn, void *arg);
 
 /**
+ * Told the name of every hidden temporary file an output (cohort_io.h) is
+ * written to, on this rank, before the file can exist (before rank 0 copies
+ * the file appended to, before any rank creates it), and NULL once it is
+ * gone on every rank (renamed into place, or removed).  For a program's
+ * signal handler: keep the name where the handler can unlink() it, so that
+ * SIGTERM at any moment (a job's time limit) leaves no trace of a killed
+ * run; the library itself installs no handler.  Called from
+ * cohort_output_open() and cohort_output_close(), never from a signal
+ * handler.  Not collective.
+ */
+typedef void (*cohort_temporary_fn)(void *arg, const char *path);
+void cohort_ctx_set_temporary_hook(cohort_ctx *ctx, cohort_temporary_fn fn, void *arg);
+
+/**
  * Per-rank memory budget in bytes for memory that Cohort allocates itself
  * (0 = unlimited, the default).  An operation that would exceed it fails
  * with COHORT_ERR_BUDGET on every rank instead of allocating.

@@ -691,6 +691,73 @@ static void test_write_failures(void)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
+/* The temporary hook: told the temporary's name before the file exists,
+ * the name cohort_output_temporary gives, and NULL once it is gone, for
+ * commits, aborts, appends and failed opens alike. */
+typedef struct told {
+    int calls, named;
+    char path[4300];
+    bool existed; /* whether the file existed when its name was told */
+} told;
+
+static void hook(void *arg, const char *path)
+{
+    told *t = arg;
+    t->calls++;
+    if (path) {
+        t->named++;
+        snprintf(t->path, sizeof t->path, "%s", path);
+        t->existed = exists(path);
+    } else {
+        t->path[0] = '\0';
+    }
+}
+
+static void test_temporary_hook(void)
+{
+    const char *dir = t_tmpdir();
+    const char *file = t_path(dir, "hooked.h5");
+    double v[3] = {1, 2, 3};
+    cohort_column c = cohort_column_make("v", COHORT_DOUBLE, 3, v);
+    cohort_output *out = NULL;
+    told t = {0};
+    cohort_ctx_set_temporary_hook(T_ctx, hook, &t);
+    for (int mode = COHORT_OUTPUT_CREATE; mode <= COHORT_OUTPUT_APPEND; mode++)
+        for (int commit = 0; commit <= 1; commit++) {
+            memset(&t, 0, sizeof t);
+            /* CREATE must find no file; the others need one (the first commit leaves it). */
+            if (mode == COHORT_OUTPUT_CREATE && T_rank == 0)
+                unlink(file);
+            MPI_Barrier(MPI_COMM_WORLD);
+            CU_ASSERT_EQUAL_FATAL(cohort_output_open(T_ctx, file, (cohort_output_mode)mode, NULL, NULL, &out), COHORT_OK);
+            CU_ASSERT_EQUAL(t.calls, 1);
+            /* Rank 0 is told before it creates (or copies) the file; the others
+             * after the broadcast of its name, before their own create (which
+             * rank 0's may precede). */
+            if (T_rank == 0)
+                CU_ASSERT_FALSE(t.existed);
+            CU_ASSERT_STRING_EQUAL(t.path, cohort_output_temporary(out));
+            CU_ASSERT_TRUE(exists(t.path));
+            char name[4300];
+            snprintf(name, sizeof name, "%s", t.path);
+            CU_ASSERT_EQUAL(cohort_output_write(T_ctx, out, "/v", &c, 1, NULL), COHORT_OK);
+            CU_ASSERT_EQUAL(cohort_output_close(T_ctx, &out, commit), COHORT_OK);
+            CU_ASSERT_EQUAL(t.calls, 2);
+            CU_ASSERT_EQUAL(t.named, 1);
+            CU_ASSERT_STRING_EQUAL(t.path, "");
+            CU_ASSERT_FALSE(exists(name));
+            CU_ASSERT_EQUAL(exists(file), commit || mode != COHORT_OUTPUT_CREATE);
+        }
+    /* A failed open: CREATE over an existing file is refused before any name. */
+    memset(&t, 0, sizeof t);
+    CU_ASSERT_EQUAL(cohort_output_open(T_ctx, file, COHORT_OUTPUT_CREATE, NULL, NULL, &out), COHORT_ERR_EXISTS);
+    CU_ASSERT_EQUAL(t.named, 0);
+    CU_ASSERT_EQUAL(t.calls, 0);
+    cohort_ctx_set_temporary_hook(T_ctx, NULL, NULL);
+    CU_ASSERT_EQUAL(stray_temporaries(dir), 0);
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
 int main(int argc, char **argv)
 {
 #ifdef COHORT_TEST_FCOLL
@@ -713,6 +780,7 @@ int main(int argc, char **argv)
         {"errors on one rank", test_error_on_one_rank},
         {"atomic writes", test_write},
         {"failed and aborted writes", test_write_failures},
+        {"the temporary file's hook", test_temporary_hook},
         {NULL, NULL},
     };
     t_setup = setup;

@@ -73,6 +73,12 @@ void cohort_ctx_set_progress_counts(cohort_ctx *ctx, cohort_progress_count_fn fn
     ctx->progress_last = -1.0;
 }
 
+void cohort_ctx_set_temporary_hook(cohort_ctx *ctx, cohort_temporary_fn fn, void *arg)
+{
+    ctx->temporary_fn = fn;
+    ctx->temporary_arg = arg;
+}
+
 void cohort_ctx_set_memory_budget(cohort_ctx *ctx, int64_t bytes)
 {
     ctx->mem_budget = bytes > 0 ? bytes : 0;

@@ -45,6 +45,8 @@ struct cohort_ctx {
     int progress_muted;     /* > 0: inside a call that reports its own progress */
     int64_t mem_budget, mem_current, mem_peak;
     int blas_threads;
+    cohort_temporary_fn temporary_fn; /* told of outputs' temporary files (lib/io/output.c) */
+    void *temporary_arg;
     double phase_seconds[COHORT_PHASE_COUNT];
     char errmsg[COHORT_ERRMSG_MAX];
 };

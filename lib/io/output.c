@@ -39,7 +39,17 @@ struct cohort_output {
     hid_t fid;
     int reserve_fd;  /* rank 0: room kept for HDF5's last metadata writes (-1: none) */
     bool given_up;   /* a write failed: the file is only closed and removed */
+    bool told;       /* the context's temporary hook was given tmp_path */
 };
+
+/* Tell the context's hook (cohort_ctx_set_temporary_hook) that the
+ * temporary file may come into being (@o's tmp_path), or is gone (NULL). */
+static void temporary_tell(cohort_ctx *ctx, cohort_output *o, bool exists)
+{
+    if (ctx->temporary_fn && exists != o->told)
+        ctx->temporary_fn(ctx->temporary_arg, exists ? o->tmp_path : NULL);
+    o->told = exists;
+}
 
 /* A full disk.  HDF5 1.10 cannot survive a metadata flush that fails: its
  * cache stays half flushed, every later flush (H5Fclose's too) fails, and
@@ -53,11 +63,16 @@ struct cohort_output {
 
 static void reserve_take(cohort_output *o)
 {
-    char name[COHORT_PATH_MAX + 16];
-    snprintf(name, sizeof name, "%s.reserve", o->tmp_path);
-    o->reserve_fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    /* A file without a name where the file system can make one (O_TMPFILE),
+     * so that no kill leaves it; elsewhere named as the temporary files are,
+     * so that the README's `find DIR -name '.*.cohort-*.tmp'` lists it. */
+    char dir[COHORT_PATH_MAX], name[COHORT_PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s", o->tmp_path);
+    o->reserve_fd = open(dirname(dir), O_TMPFILE | O_WRONLY, 0600);
+    if (o->reserve_fd < 0 && snprintf(name, sizeof name, "%.*s.reserve.tmp", (int)strlen(o->tmp_path) - 4, o->tmp_path) > 0)
+        if ((o->reserve_fd = open(name, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0)
+            unlink(name);
     if (o->reserve_fd >= 0) {
-        unlink(name);
         if (posix_fallocate(o->reserve_fd, 0, RESERVE_BYTES) != 0) /* no room even for it: the writes will say */
             close(o->reserve_fd), o->reserve_fd = -1;
     }
@@ -194,6 +209,7 @@ static int prepare(cohort_ctx *ctx, cohort_output *o)
                      (long)(now.tv_nsec ^ now.tv_sec));
     if (n < 0 || (size_t)n >= sizeof o->tmp_path)
         return COHORT_FAIL(ctx, COHORT_ERR_ARG, "%s: path too long", o->final_path);
+    temporary_tell(ctx, o, true);
     struct tm tm;
     gmtime_r(&now.tv_sec, &tm);
     strftime(o->created_utc, sizeof o->created_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -240,6 +256,8 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
         if (st == COHORT_OK)
             st = COHORT_MPI(ctx, MPI_Bcast(o->created_utc, sizeof o->created_utc, MPI_CHAR, 0, ctx->comm));
         st = cohort__agree(ctx, st);
+        if (st == COHORT_OK)
+            temporary_tell(ctx, o, true);
     }
     if (st == COHORT_OK) {
         hid_t fapl = cohort__fapl(ctx->comm);
@@ -255,11 +273,14 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
         if (st == COHORT_OK && ctx->rank == 0)
             reserve_take(o);
         st = cohort__agree(ctx, st);
-        if (st != COHORT_OK && ctx->rank == 0)
-            reserve_release(o), unlink(o->tmp_path);
     }
     if (st != COHORT_OK) {
         if (o) {
+            /* The temporary file (rank 0's copy of a file appended to, or
+             * the one created) is gone before the hook hears so. */
+            if (ctx->rank == 0 && o->told)
+                reserve_release(o), unlink(o->tmp_path);
+            temporary_tell(ctx, o, false);
             free(o->command_line);
             free(o->inputs);
         }
@@ -745,6 +766,7 @@ int cohort_output_close(cohort_ctx *ctx, cohort_output **op, int commit)
     }
     /* Also when aborting: on return the temporary is gone on every rank. */
     st = all_keep ? cohort__agree(ctx, st) : cohort__agree(ctx, COHORT_OK);
+    temporary_tell(ctx, o, false);
     free(o->command_line);
     free(o->inputs);
     free(o);
