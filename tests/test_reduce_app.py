@@ -159,6 +159,32 @@ for np_ in sorted({NPS[0], NPS[-1]}):
                 check(np.allclose(h["r/mean"][...], wide.mean(axis=axis), rtol=1e-13) and
                       np.array_equal(h["r/max"][...], wide.max(axis=axis)), "wide field over axis %d" % axis)
 
+# Read as values too: a field of one row, and empty ones.  Reducing over a dimension of no
+# extent is refused (xarray would give NaN cells, numpy's max an error); over the other
+# dimension it gives no cells.  A dataset of no columns is no field.
+with h5py.File(h5, "a") as h:
+    h["one"] = wide[:1]
+    h["empty"] = wide[:0]
+    h["nocols"] = np.zeros((5, 0))
+np_ = NPS[-1]
+for var, over, axis in (("one", "0", 0), ("one", "1", 1), ("empty", "1", 1)):
+    out = os.path.join(tmp, "flat.h5")
+    r = run("cohort-reduce", ["-i", h5 + ":/" + var, "--over", over, "--agg", "count,mean,max", "-o", out + ":/r",
+                              "--force"], np_=np_)
+    expect_exit(r, 0, "cohort-reduce", "/%s over %s" % (var, over))
+    if r.rc == 0:
+        src = wide[:1] if var == "one" else wide[:0]
+        with h5py.File(out, "r") as h:
+            check(np.array_equal(h["r/count"][...], np.full(src.shape[1 - axis], src.shape[axis])) and
+                  np.allclose(h["r/mean"][...], src.mean(axis=axis), rtol=1e-13) and
+                  (src.size == 0 or np.array_equal(h["r/max"][...], src.max(axis=axis))) and
+                  h["r/mean"].shape == (src.shape[1 - axis],), "/%s over axis %d: %s" % (var, axis, src.shape))
+for var, over, needle in (("empty", "0", "has no extent"), ("nocols", "0", "no columns")):
+    out = os.path.join(tmp, "flat_bad.h5")
+    r = run("cohort-reduce", ["-i", h5 + ":/" + var, "--over", over, "-o", out + ":/r"], np_=np_)
+    expect_exit(r, 2, "cohort-reduce", "/%s over %s" % (var, over), [needle])
+    check(not os.path.exists(out), "nothing written for /%s" % var)
+
 # Bad --over lists: one line naming the dimensions there are
 for bad, needle in (("depth", "time, 1 lat, 2 lon"), ("time,time", "named twice"), ("3", "no dimension 3"),
                     ("", "at least one")):
