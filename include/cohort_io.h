@@ -343,9 +343,8 @@ int cohort_output_open(cohort_ctx *ctx, const char *path, cohort_output_mode mod
 /**
  * The hidden temporary file the output is written to until
  * cohort_output_close() renames it (the same name on every rank; valid
- * until then).  For a program's signal handler: unlinking it when SIGTERM
- * arrives (a job's time limit) leaves no trace of a killed run; the library
- * itself installs no handler.  Not collective.
+ * until then).  A program's signal handler learns it earlier, before the
+ * file can exist, from cohort_ctx_set_temporary_hook().  Not collective.
  */
 const char *cohort_output_temporary(const cohort_output *out);
 
