@@ -145,11 +145,11 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
     if (!path_exists(file, path))
         return COHORT_FAIL(ctx, COHORT_ERR_NOTFOUND, "%s: no dataset %s", fname, path);
     H5O_info_t oinfo;
-    if (H5Oget_info_by_name(file, path, &oinfo, H5P_DEFAULT) < 0 || oinfo.type != H5O_TYPE_DATASET) {
-        H5Eclear2(H5E_DEFAULT);
+    if (H5Oget_info_by_name(file, path, &oinfo, H5P_DEFAULT) < 0)
+        return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot read the object header of %s", fname, path);
+    if (oinfo.type != H5O_TYPE_DATASET)
         return COHORT_FAIL(ctx, COHORT_ERR_NOTFOUND, "%s: %s is a %s, not a dataset", fname, path,
                            oinfo.type == H5O_TYPE_GROUP ? "group" : "named type or unknown object");
-    }
     if ((d = H5Dopen2(file, path, H5P_DEFAULT)) < 0 || (t = H5Dget_type(d)) < 0 ||
         (s = H5Dget_space(d)) < 0 || (dcpl = H5Dget_create_plist(d)) < 0) {
         st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open dataset %s", fname, path);
@@ -233,6 +233,22 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
     if (info->ndims == 2 && info->dims[1] == 0) {
         st = COHORT_FAIL(ctx, COHORT_ERR_SIZE, "%s: dataset %s has no columns", fname, path);
         goto out;
+    }
+    /* A damaged dataspace can declare far more values than a contiguous or
+     * compact dataset's storage holds (2^63 - 1 rows over 30 bytes): an
+     * input error, not a read that runs off the storage.  (Storage not yet
+     * allocated, 0 bytes, reads as fill values, as h5py reads it.) */
+    if (info->layout == COHORT_LAYOUT_CONTIGUOUS || info->layout == COHORT_LAYOUT_COMPACT) {
+        hsize_t storage = H5Dget_storage_size(d), need = H5Tget_size(t);
+        for (int i = 0; i < info->ndims && storage > 0 && need <= storage; i++)
+            need = dims[i] && need > storage / dims[i] ? storage + 1 : need * dims[i];
+        if (storage > 0 && need > storage) {
+            st = COHORT_FAIL(ctx, COHORT_ERR_SIZE,
+                             "%s: dataset %s declares more values than its %s storage of %llu bytes holds (a damaged file)",
+                             fname, path, info->layout == COHORT_LAYOUT_COMPACT ? "compact" : "contiguous",
+                             (unsigned long long)storage);
+            goto out;
+        }
     }
 out:
     if (mt >= 0)

@@ -73,7 +73,8 @@ int cohort_stream_open_inputs(cohort_ctx *ctx, cohort_input **ins, int nin, size
                 mem += ((size_t)s->block_rows * w + 63) / 64 * 64;
             }
     }
-    int64_t agreed[1] = {s && s->count > 0 ? -((s->count + s->block_rows - 1) / s->block_rows) : 0};
+    /* (count + block_rows - 1) / block_rows would overflow for a count near 2^63. */
+    int64_t agreed[1] = {s && s->count > 0 ? -(s->count / s->block_rows + (s->count % s->block_rows != 0)) : 0};
     st = cohort__agree_min(ctx, st, agreed, 1);
     if (st != COHORT_OK) {
         cohort_stream_close(&s);
@@ -96,7 +97,7 @@ int cohort_stream_next(cohort_stream *s, const cohort_column **cols, int64_t *ro
     *done = s->next >= s->blocks; /* the same on every rank */
     if (*done)
         return COHORT_OK;
-    int64_t off = s->next * s->block_rows < s->count ? s->next * s->block_rows : s->count;
+    int64_t off = s->next <= s->count / s->block_rows ? s->next * s->block_rows : s->count; /* no overflow */
     int64_t n = s->count - off < s->block_rows ? s->count - off : s->block_rows;
     s->next++;
     int st = COHORT_OK;
