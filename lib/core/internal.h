@@ -110,6 +110,10 @@ void cohort__free(cohort_ctx *ctx, void *ptr, size_t bytes);
 /* Multiply two sizes, failing (false) on overflow. */
 bool cohort__size_mul(size_t a, size_t b, size_t *out);
 
+/* ceil(a / b) for a >= 0, b > 0, without the overflow of (a + b - 1) / b
+ * for an a near 2^63 (a damaged file can declare that many rows). */
+static inline int64_t cohort__ceil_div(int64_t a, int64_t b) { return a / b + (a % b != 0); }
+
 /* ---- timers, progress, logging ----------------------------------------- */
 
 static inline double cohort__now(void) { return MPI_Wtime(); }

@@ -702,7 +702,7 @@ static int input_read(cohort_ctx *ctx, cohort_input *in, int64_t begin, int64_t 
     }
     cohort__progress(ctx, measure ? "measure" : "read", 0, (double)count, "rows"); /* the phase starts */
     /* Collective transfers need the same number of H5Dread calls on every rank. */
-    int64_t agreed[1] = {-(count + piece_rows - 1) / (piece_rows ? piece_rows : 1)};
+    int64_t agreed[1] = {-cohort__ceil_div(count, piece_rows ? piece_rows : 1)};
     st = cohort__agree_min(ctx, st, agreed, 1);
     int64_t pieces = -agreed[0];
 

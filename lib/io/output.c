@@ -614,12 +614,12 @@ int cohort_sink_write(cohort_ctx *ctx, cohort_sink *s, int64_t first_row, const 
     size_t stage_bytes = s && s->ncols > 1 && n > 0 ? (size_t)(n < piece_rows ? n : piece_rows) * row_bytes : 0;
     if (st == COHORT_OK && stage_bytes)
         st = cohort__alloc(ctx, stage_bytes, "write staging buffer", &stage);
-    int64_t agreed[1] = {-((n + piece_rows - 1) / piece_rows)};
+    int64_t agreed[1] = {-cohort__ceil_div(n, piece_rows)};
     st = cohort__agree_min(ctx, st, agreed, 1);
     if (st == COHORT_OK) {
         /* Collective (filtered) writes go in lockstep, and failures are
          * agreed after the loop so no rank leaves the others waiting. */
-        int64_t steps = s->filtered ? -agreed[0] : (n + piece_rows - 1) / piece_rows;
+        int64_t steps = s->filtered ? -agreed[0] : cohort__ceil_div(n, piece_rows);
         for (int64_t k = 0; k < steps && (s->filtered || st == COHORT_OK); k++) {
             int64_t at = k * piece_rows < n ? k * piece_rows : n;
             int64_t m = n - at < piece_rows ? n - at : piece_rows;

@@ -73,8 +73,7 @@ int cohort_stream_open_inputs(cohort_ctx *ctx, cohort_input **ins, int nin, size
                 mem += ((size_t)s->block_rows * w + 63) / 64 * 64;
             }
     }
-    /* (count + block_rows - 1) / block_rows would overflow for a count near 2^63. */
-    int64_t agreed[1] = {s && s->count > 0 ? -(s->count / s->block_rows + (s->count % s->block_rows != 0)) : 0};
+    int64_t agreed[1] = {s && s->count > 0 ? -cohort__ceil_div(s->count, s->block_rows) : 0};
     st = cohort__agree_min(ctx, st, agreed, 1);
     if (st != COHORT_OK) {
         cohort_stream_close(&s);
