@@ -363,7 +363,7 @@ typedef struct cohort_write_options {
  * rank order, in the columns' type.  @ncols > 1 writes a rows × ncols 2-D
  * dataset from @ncols column views of equal length.  Collective; @dset,
  * the type and @ncols equal on every rank.  @opts may be NULL.
- * Memory: one 2-D row-major piece (≤ 64 MiB) when ncols > 1.
+ * Memory: one 2-D row-major piece (≤ 2 MiB) when ncols > 1.
  * Equivalent to cohort_sink_open with the global row count, one
  * cohort_sink_write at this rank's offset, and cohort_sink_close.
  */
@@ -386,7 +386,7 @@ int cohort_sink_open(cohort_ctx *ctx, cohort_output *out, const char *dset, coho
  * Write rows [first_row, first_row + cols[0].count) of the dataset from
  * @cols (ncols views).  Collective: every rank calls it the same number of
  * times (count 0 is fine); ranks write disjoint rows.
- * Memory: one 2-D row-major piece (≤ 64 MiB) when ncols > 1.
+ * Memory: one 2-D row-major piece (≤ 2 MiB) when ncols > 1.
  */
 int cohort_sink_write(cohort_ctx *ctx, cohort_sink *sink, int64_t first_row, const cohort_column *cols);
 
@@ -415,7 +415,7 @@ int cohort_output_attach_scale(cohort_ctx *ctx, cohort_output *out, const char *
  * it and on @group (which may hold other objects too).  Numbers keep their
  * type; COHORT_BYTES columns read as str (UTF-8; pandas reads the string
  * "nan" as NaN).  Collective; @group and the columns' names, types and
- * widths equal on every rank.  Memory: one piece of records (≤ 64 MiB).
+ * widths equal on every rank.  Memory: one piece of records (≤ 2 MiB).
  */
 int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *out, const char *group, const cohort_column *cols,
                                int ncols);

@@ -31,6 +31,7 @@ lib_libcohort_la_SOURCES += \
 	lib/io/input.c \
 	lib/io/output.c \
 	lib/io/pandas.c \
+	lib/io/records.c \
 	lib/io/ref.c \
 	lib/io/stream.c
 

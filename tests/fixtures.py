@@ -93,6 +93,21 @@ with h5py.File(p("matrix.h5"), "w") as f:
     m.attrs["columns"] = np.array(["a", "b", "c", "d", "e"], dtype=h5py.string_dtype())
     f.create_dataset("raw", data=(i[:, None] * 3 + np.arange(3)[None, :]).astype(">i4"), chunks=(77, 3))
 
+# pieces.h5: reads larger than the library's staging piece (2 MiB) and conversion
+# tile (32 KiB), at any rank count up to 4: /m[i, j] = i * 10 + j (BIG x 5 float64,
+# contiguous); /raw[i, j] = i * 3 + j (BIG x 3 int32, big-endian, chunks of 777 rows);
+# /z = i (int64, gzip in chunks of 10007); /df/table: pandas' table of a = i (int64),
+# b = i * 0.25 (float64), s = "k%d" % (i % 7).
+BIG = 400009
+ib = np.arange(BIG)
+with h5py.File(p("pieces.h5"), "w") as f:
+    f.create_dataset("m", data=(ib[:, None] * 10 + np.arange(5)[None, :]).astype("f8"))
+    f.create_dataset("raw", data=(ib[:, None] * 3 + np.arange(3)[None, :]).astype(">i4"), chunks=(777, 3))
+    f.create_dataset("z", data=ib.astype(np.int64), chunks=(10007,), compression="gzip", shuffle=True)
+import pandas as pd  # noqa: E402
+pd.DataFrame({"a": ib.astype(np.int64), "b": ib * 0.25, "s": ["k%d" % (k % 7) for k in ib]}).to_hdf(
+    p("pieces.h5"), key="df", format="table", data_columns=True, mode="a")
+
 # parts: /x = global index (int64) over files of 300, 0, 403 and 300 rows, named so
 # that byte order (part-10 < part-2 < part-3 < part-9) differs from numeric order.
 sizes = {"part-10.h5": 300, "part-2.h5": 0, "part-3.h5": 403, "part-9.h5": 300}
@@ -113,7 +128,6 @@ with h5py.File(p("vset-2.h5"), "w") as f:
 
 # pandas.h5: df.to_hdf(format="table", data_columns=True): /df/table members
 # index, a = i (int64), b = i * 0.25 (float64), s = "k%d" % (i % 7) (string).
-import pandas as pd  # noqa: E402
 df = pd.DataFrame({"a": i.astype(np.int64), "b": i * 0.25, "s": ["k%d" % (k % 7) for k in i]})
 df.to_hdf(p("pandas.h5"), key="df", format="table", data_columns=True, mode="w")
 

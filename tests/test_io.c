@@ -235,6 +235,39 @@ static void test_tables(void)
     cohort_input_close(&in);
 }
 
+/* Reads of many staging pieces and conversion tiles, whose boundaries fall
+ * mid-chunk and mid-tile: every layout's values (fixtures.py, pieces.h5). */
+static void test_pieces(void)
+{
+    const int64_t big = 400009;
+    check_read(ref("pieces.h5", ":/m"), COHORT_DOUBLE, 5, big, f_m);
+    check_read(ref("pieces.h5", ":/raw"), COHORT_INT32, 3, big, f_raw); /* big-endian, chunked 2-D */
+    check_read(ref("pieces.h5", ":/z"), COHORT_INT64, 1, big, f_index); /* gzip + shuffle */
+    check_read(ref("pieces.h5", ":/df/table#a"), COHORT_INT64, 1, big, f_index);
+    check_read(ref("pieces.h5", ":/df/table#b"), COHORT_DOUBLE, 1, big, f_quarter);
+
+    /* And written: columns into row-major records over many pieces, read back. */
+    int64_t begin, count;
+    cohort_partition(big, T_size, T_rank, &begin, &count);
+    int32_t *m = malloc((size_t)count * 3 * sizeof *m + 8);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    cohort_column cm[3];
+    for (int j = 0; j < 3; j++) {
+        for (int64_t k = 0; k < count; k++)
+            m[(size_t)j * (size_t)count + (size_t)k] = (int32_t)f_raw(begin + k, j);
+        cm[j] = cohort_column_make(NULL, COHORT_INT32, count, m + (size_t)j * (size_t)count);
+    }
+    const char *file = t_path(t_tmpdir(), "pieces-out.h5");
+    char r[2048];
+    snprintf(r, sizeof r, "%s:/m", file);
+    cohort_output *out = NULL;
+    CU_ASSERT_EQUAL_FATAL(cohort_output_open(T_ctx, file, COHORT_OUTPUT_FORCE, NULL, NULL, &out), COHORT_OK);
+    CU_ASSERT_EQUAL(cohort_output_write(T_ctx, out, "/m", cm, 3, NULL), COHORT_OK);
+    CU_ASSERT_EQUAL(cohort_output_close(T_ctx, &out, 1), COHORT_OK);
+    check_read(r, COHORT_INT32, 3, big, f_raw);
+    free(m);
+}
+
 /* Strings: a fixed-length dataset and a string member of a pandas table. */
 static void test_strings(void)
 {
@@ -772,6 +805,7 @@ int main(int argc, char **argv)
         {"every element type and byte order", test_types},
         {"layouts, filters, links, netCDF-4", test_layouts_and_links},
         {"2-D tables and compound members", test_tables},
+        {"reads of many staging pieces and tiles", test_pieces},
         {"fixed-length strings", test_strings},
         {"variable-length strings: measured, then fixed-width; the limit", test_vlen_strings},
         {"partitioned file sets", test_file_sets},

@@ -587,21 +587,9 @@ const char *cohort_input_column_name(const cohort_input *in, int j)
 static void convert_rows(const raw_layout *raw, size_t width, size_t at_width, const unsigned char *src, int64_t n,
                          cohort_column *cols, int64_t at)
 {
-    for (int j = 0; j < raw->ncols; j++) {
-        unsigned char *dst = (unsigned char *)cols[j].data + (size_t)at * at_width;
-        const unsigned char *s = src + raw->offset + (size_t)j * raw->stride;
-        switch (width) { /* constant widths let the compiler vectorise the gather */
-        case 1: for (int64_t i = 0; i < n; i++) dst[i] = s[(size_t)i * raw->record]; break;
-        case 2: for (int64_t i = 0; i < n; i++) memcpy(dst + 2 * i, s + (size_t)i * raw->record, 2); break;
-        case 4: for (int64_t i = 0; i < n; i++) memcpy(dst + 4 * i, s + (size_t)i * raw->record, 4); break;
-        case 8: for (int64_t i = 0; i < n; i++) memcpy(dst + 8 * i, s + (size_t)i * raw->record, 8); break;
-        default:
-            for (int64_t i = 0; i < n; i++)
-                memcpy(dst + (size_t)i * width, s + (size_t)i * raw->record, width);
-        }
-        if (raw->swap)
-            cohort__byteswap(dst, (size_t)n, width);
-    }
+    cohort__records_to_columns(src, raw->record, raw->offset, raw->stride, width, cols, raw->ncols, at_width, at, n);
+    for (int j = 0; raw->swap && j < raw->ncols; j++)
+        cohort__byteswap((unsigned char *)cols[j].data + (size_t)at * at_width, (size_t)n, width);
 }
 
 /* One H5Dread of rows [row, row + n) of the open file (n may be 0: an

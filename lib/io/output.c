@@ -573,12 +573,8 @@ static int write_rows(cohort_ctx *ctx, cohort_sink *s, const cohort_column *cols
     size_t w = s->width;
     int ncols = s->ncols;
     const void *buf = ncols == 1 ? (const unsigned char *)cols[0].data + (size_t)at * w : stage;
-    if (ncols > 1) /* columns into row-major records */
-        for (int j = 0; j < ncols; j++) {
-            const unsigned char *src = (const unsigned char *)cols[j].data + (size_t)at * w;
-            for (int64_t i = 0; i < n; i++)
-                memcpy((unsigned char *)stage + ((size_t)i * (size_t)ncols + (size_t)j) * w, src + (size_t)i * w, w);
-        }
+    if (ncols > 1)
+        cohort__columns_to_records(stage, (size_t)ncols * w, 0, cols, ncols, at, n);
     herr_t rc = s->flat ? cohort__h5_transfer_flat(s->d, s->mtype, s->dxpl, row, n, (void *)buf, true)
                         : cohort__h5_transfer(s->d, s->mtype, s->dxpl, row, n, ncols, (void *)buf, true);
     if (rc < 0)

@@ -323,12 +323,7 @@ int cohort_output_write_pandas(cohort_ctx *ctx, cohort_output *o, const char *gr
             int64_t index = before + at + i;
             memcpy(stage + (size_t)i * rec, &index, 8);
         }
-        for (int j = 0; j < ncols; j++) {
-            size_t w = rec == 0 ? 0 : (j + 1 < ncols ? off[j + 1] : rec) - off[j];
-            const unsigned char *src = (const unsigned char *)cols[j].data + (size_t)at * w;
-            for (int64_t i = 0; i < m; i++)
-                memcpy(stage + (size_t)i * rec + off[j], src + (size_t)i * w, w);
-        }
+        cohort__columns_to_records(stage, rec, 8, cols, ncols, at, m);
         if (cohort__h5_transfer(d, mtype, dxpl, before + at, m, 1, stage, true) < 0)
             st = cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot write rows %lld..%lld of %s", cohort__output_path(o),
                                  (long long)(before + at), (long long)(before + at + m), tpath);
