@@ -223,6 +223,19 @@ int cli_usage(cli *c, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+int cli_input_error(cli *c, const char *fmt, ...)
+{
+    if (c->rank == 0) {
+        char msg[8192];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "%s: error: %s\n", c->prog, msg);
+    }
+    return CLI_EXIT_INPUT;
+}
+
 static bool parse_bytes(const char *s, int64_t *out)
 {
     char *end;

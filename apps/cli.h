@@ -94,6 +94,10 @@ extern int cli_optind;
 
 /* Report a usage error on rank 0 ("prog: error: ...", then a --help hint). */
 int cli_usage(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Report an input error the program found in the data, not the library
+ * (a dataset of more columns than the operation takes), on rank 0
+ * ("prog: error: ..."); returns CLI_EXIT_INPUT. */
+int cli_input_error(cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Report a failed library call on rank 0 and return its exit code; @output
  * says whether it happened while writing (exit 3) or reading (exit 2). */

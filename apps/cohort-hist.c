@@ -310,12 +310,16 @@ int main(int argc, char **argv)
     int st = cli_open_inputs(&c, refs, nall, ins, inputs_text, sizeof inputs_text);
     for (int k = 0; st == COHORT_OK && k < nin; k++)
         ndim += cohort_input_ncols(ins[k]);
+    /* The inputs' columns are the files' doing (exit 2). */
     if (st == COHORT_OK && weights && cohort_input_ncols(ins[nin]) != 1)
-        code = cli_usage(&c, "--weights %s: one column expected", weights);
+        code = cli_input_error(&c, "--weights %s has %d columns; weights are one", weights,
+                               cohort_input_ncols(ins[nin]));
     if (st != COHORT_OK)
         code = cli_fail(&c, st, false);
     if (code == CLI_EXIT_OK && ndim > COHORT_HIST_MAXDIM)
-        code = cli_usage(&c, "%d dimensions: at most %d", ndim, COHORT_HIST_MAXDIM);
+        code = cli_input_error(&c, "%s %s %d columns; a histogram has at most %d dimensions",
+                               nin == 1 ? refs[0] : "the inputs", nin == 1 ? "has" : "have in all", ndim,
+                               COHORT_HIST_MAXDIM);
     if (code == CLI_EXIT_OK && ((nbins > 1 && nbins != ndim) || (nranges > 1 && nranges != ndim)))
         code = cli_usage(&c, "give --bins and --range once, or once per dimension (%d)", ndim);
     for (int k = 0; code == CLI_EXIT_OK && k < nedges; k++)

@@ -72,9 +72,7 @@ int main(int argc, char **argv)
     int64_t count = 0, nan = 0;
     int st = cohort_input_open_flags(c.ctx, input, c.raw ? COHORT_INPUT_RAW : 0, &in);
     if (st == COHORT_OK && cohort_input_ncols(in) != 1) {
-        code = CLI_EXIT_INPUT;
-        if (c.rank == 0)
-            fprintf(stderr, "%s: error: %s has %d columns; quantiles need one\n", c.prog, input, cohort_input_ncols(in));
+        code = cli_input_error(&c, "%s has %d columns; quantiles need one", input, cohort_input_ncols(in));
     }
     if (st == COHORT_OK && code == CLI_EXIT_OK)
         st = cohort_stream_open(c.ctx, in, 0, &s);

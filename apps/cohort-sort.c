@@ -127,7 +127,7 @@ int main(int argc, char **argv)
             break;
         }
         if (st == COHORT_OK && ncols + cohort_input_ncols(win[j]) > 64 * 16) {
-            code = cli_usage(&c, "too many payload columns");
+            code = cli_input_error(&c, "the --with inputs have more than %d columns in all", 64 * 16);
             break;
         }
         if (st == COHORT_OK)

@@ -399,7 +399,7 @@ int main(int argc, char **argv)
         if (k < nin)
             j.d += cohort_input_ncols(ins[k]);
         else if (cohort_input_ncols(ins[k]) != 1 && code == CLI_EXIT_OK)
-            code = cli_usage(&c, "%s: one column expected", refs[k]);
+            code = cli_input_error(&c, "%s has %d columns; one expected", refs[k], cohort_input_ncols(ins[k]));
     if (st != COHORT_OK)
         code = cli_fail(&c, st, false);
     if (code == CLI_EXIT_OK && j.pca_k > j.d)

@@ -18,7 +18,7 @@ import sys
 out = sys.argv[1]
 # Not competitors: the limits a result is measured against.
 REFERENCES = {"cat", "openblas_dsyrk"}
-TITLES = {"read": "Reading a float64 dataset (HDF5, page cache)", "sort": "Sorting keys in memory",
+TITLES = {"read": "Reading HDF5 datasets, layout by layout (page cache)", "sort": "Sorting keys in memory",
           "hist": "Histogram (100 bins) and exact median", "stats": "Moments, covariance and regression",
           "groupby": "Group-by: aggregates per key"}
 
@@ -51,7 +51,7 @@ def parse(bench, path):
         impl, words = t[0], t[1:r]
         if bench == "read":
             impl = " ".join([impl] + [w for w in words if w not in ("file", "-")])
-            data = "%.2f GB" % (int(kv["bytes"]) / 1e9)
+            data = header or "%.2f GB" % (int(kv["bytes"]) / 1e9)  # "## LAYOUT, N GB of values"
         elif bench == "sort":
             impl = impl.replace("(h5->h5)", " (HDF5 to HDF5, whole program)")
             data = words[-1] + " " + kv["keys"]

@@ -77,6 +77,14 @@
  *   Layouts: contiguous, chunked, compact; gzip, shuffle, fletcher32, szip
  *   and any filter whose plugin HDF5 can load (a missing one is an error
  *   naming its id); extendible datasets; soft and external links.
+ *   Each rank decompresses the chunks of its own rows.  HDF5's filters
+ *   allocate two buffers per compressed chunk; glibc gives any over
+ *   128 KiB back to the system when freed, so each chunk's page-faults in
+ *   afresh, and gzip reads of 8 MiB chunks run 5x slower.  The bundled
+ *   programs keep them (mallopt(M_MMAP_THRESHOLD, 32 MiB) and
+ *   mallopt(M_TRIM_THRESHOLD, 64 MiB) before MPI_Init); a program linking
+ *   Cohort may do the same, or set GLIBC_TUNABLES=glibc.malloc.
+ *   mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864.
  *
  * WRITING
  *

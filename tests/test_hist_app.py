@@ -42,6 +42,7 @@ with h5py.File(f, "w") as h:
     h["f32max"] = np.array([-3e38, 3e38, 0, 1], dtype=np.float32)  # max - min overflows a float32
     h["winf"] = np.array([1, 2, 3, np.inf, -np.inf, np.nan])
     h["wnan"] = np.array([np.nan, 1, 2, 1, 1, 1])
+    h["wide"] = rng.random((50, 9))  # more columns than a histogram has dimensions (8)
 
 
 def hist(args, np_):
@@ -300,6 +301,11 @@ bad = [
     ("cohort-hist", ["--input", d("x"), "--edges", "0,2,1"], 1, ["monotonically"]),
     ("cohort-hist", ["--input", d("x"), "--input", d("y"), "--cumulative"], 1, ["--cumulative"]),
     ("cohort-hist", ["--input", d("x"), "--weights", "%s:/w" % os.path.join(tmp, "none.h5")], 2, ["none.h5"]),
+    # More columns than the operation takes: the file's doing, an input error (the fuzz suite's
+    # damaged dataspace of 20 dimensions read as 20 columns was a usage error).
+    ("cohort-hist", ["--input", d("wide")], 2, ["/wide has 9 columns", "at most 8"]),
+    ("cohort-hist", ["--input", d("x"), "--weights", d("wide")], 2, ["/wide has 9 columns"]),
+    ("cohort-quantile", ["--input", d("wide")], 2, ["/wide has 9 columns"]),
     ("cohort-quantile", ["--input", d("x"), "--q", "1.5"], 1, ["--q"]),
     ("cohort-quantile", ["--input", d("x"), "--method", "cubic"], 1, ["--method"]),
     ("cohort-quantile", ["--input", d("nope")], 2, ["/nope"]),

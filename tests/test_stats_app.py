@@ -277,6 +277,8 @@ _, r = stats(["--input", d("s")], np_, 2)
 expect_exit(r, 2, "cohort-stats", "a string column", ["numeric"])
 _, r = stats(["--input", d("y"), "--weights", d("neg")], np_, 2)
 expect_exit(r, 2, "cohort-stats", "a negative weight", ["weight"])
+_, r = stats(["--input", d("y"), "--weights", d("X")], np_, 2)
+expect_exit(r, 2, "cohort-stats", "2-D weights", ["/X has", "columns; one expected"])  # the file's doing
 _, r = stats(["--input", d("y"), "--pca", "2"], np_, 1)
 expect_exit(r, 1, "cohort-stats", "--pca beyond the columns", ["--pca"])
 _, r = stats(["--input", d("missing")], np_, 2)
