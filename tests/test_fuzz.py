@@ -172,7 +172,9 @@ def command(prog, case, out):
     if prog == "cohort-quantile":
         return ["-i", r, "--q", "0,0.25,1", "--method", "hazen"]
     if prog == "cohort-sort":
-        return ["-i", r, "-o", out + ":/sorted", "--with", first_ref(case, 1), "--index", "idx"]
+        # Names no corpus dataset has: a payload's output is named after its dataset, and a clash
+        # ("/sorted" beside a PyTables index's "sorted") is a usage error, exit 1.
+        return ["-i", r, "-o", out + ":/fuzz_sorted", "--with", first_ref(case, 1), "--index", "fuzz_index"]
     if prog == "cohort-groupby":
         return ["--keys", r, "--values", first_ref(case, 2), "--agg", "size,sum,median,nunique", "-o", out + ":/g"]
     if prog == "cohort-reduce":
