@@ -26,6 +26,14 @@ bench_bench_groupby_LDADD = lib/libcohort.la $(HDF5_LIBS)
 EXTRA_DIST += bench/groupby.sh bench/pandas_groupby.py bench/duckdb_groupby.mjs
 # cohort-reduce beside xarray + netCDF4-python, whole programs (not in the report yet).
 EXTRA_DIST += bench/reduce.sh bench/xarray_reduce.py
+# What a launch costs, stage by stage, and Cohort's share of it.
+noinst_PROGRAMS += bench/bench_startup
+bench_bench_startup_SOURCES = bench/bench_startup.c
+bench_bench_startup_CPPFLAGS = $(AM_CPPFLAGS) $(HDF5_CFLAGS)
+bench_bench_startup_LDADD = lib/libcohort.la $(HDF5_LIBS)
+noinst_PROGRAMS += bench/mpi_init_only
+bench_mpi_init_only_SOURCES = bench/mpi_init_only.c
+EXTRA_DIST += bench/startup.sh
 noinst_PROGRAMS += bench/bench_machine
 bench_bench_machine_SOURCES = bench/bench_machine.c
 # Weak scaling from 1 to 16 ranks (the device machine), with the machine's own ceiling.

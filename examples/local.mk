@@ -8,3 +8,6 @@ dist_slurmexamples_DATA = examples/slurm/README examples/slurm/pipeline.sbatch e
 noinst_PROGRAMS += examples/bucket_sort
 examples_bucket_sort_SOURCES = examples/bucket_sort.c
 examples_bucket_sort_LDADD = lib/libcohort.la
+# Launcher settings for single-node runs (installed beside the sbatch scripts).
+examplesdir = $(docdir)/examples
+dist_examples_DATA = examples/openmpi-single-node.conf

@@ -279,7 +279,7 @@ static void on_counts(void *arg, const char *phase, double done, double total, c
 {
     (void)arg;
     CU_ASSERT(done >= 0 && done <= total && total == 100000 && strcmp(unit, "rows") == 0);
-    count_restarts += done < count_done_last || strcmp(phase, "other") == 0 && done == 0;
+    count_restarts += done < count_done_last || (strcmp(phase, "other") == 0 && done == 0);
     count_done_last = done;
     count_calls++;
 }
