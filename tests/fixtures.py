@@ -96,7 +96,8 @@ with h5py.File(p("matrix.h5"), "w") as f:
 # pieces.h5: reads larger than the library's staging piece (2 MiB) and conversion
 # tile (32 KiB), at any rank count up to 4: /m[i, j] = i * 10 + j (BIG x 5 float64,
 # contiguous); /raw[i, j] = i * 3 + j (BIG x 3 int32, big-endian, chunks of 777 rows);
-# /z = i (int64, gzip in chunks of 10007); /df/table: pandas' table of a = i (int64),
+# /z = i (int64, gzip in chunks of 10007); /rec and /vrec compound records (below);
+# /df/table: pandas' table of a = i (int64),
 # b = i * 0.25 (float64), s = "k%d" % (i % 7).
 BIG = 400009
 ib = np.arange(BIG)
@@ -104,6 +105,14 @@ with h5py.File(p("pieces.h5"), "w") as f:
     f.create_dataset("m", data=(ib[:, None] * 10 + np.arange(5)[None, :]).astype("f8"))
     f.create_dataset("raw", data=(ib[:, None] * 3 + np.arange(3)[None, :]).astype(">i4"), chunks=(777, 3))
     f.create_dataset("z", data=ib.astype(np.int64), chunks=(10007,), compression="gzip", shuffle=True)
+    # /rec: records of a big-endian int32 a = i, b = i * 0.25 and 3 bytes (read whole, members
+    # taken in cache); /vrec: a = i (int64) beside a variable-length string (read member alone).
+    rec = np.zeros(BIG, dtype=[("a", ">i4"), ("b", "<f8"), ("s", "S3")])
+    rec["a"], rec["b"], rec["s"] = ib, ib * 0.25, b"abc"
+    f.create_dataset("rec", data=rec, chunks=(4099,))
+    vrec = np.zeros(BIG, dtype=[("a", "<i8"), ("v", h5py.string_dtype())])
+    vrec["a"], vrec["v"] = ib, "v"
+    f.create_dataset("vrec", data=vrec)
 import pandas as pd  # noqa: E402
 pd.DataFrame({"a": ib.astype(np.int64), "b": ib * 0.25, "s": ["k%d" % (k % 7) for k in ib]}).to_hdf(
     p("pieces.h5"), key="df", format="table", data_columns=True, mode="a")

@@ -45,6 +45,17 @@ with netCDF4.Dataset(nc, "w") as d:
     u._Unsigned = "true"
     u.set_auto_maskandscale(False)
     u[:] = rng.integers(-128, 128, n).astype("i1")
+    # packed in 2-D (time x station), as netCDF archives store fields: int16 values unpack
+    # to float64 in place, the columns staged packed at 2 bytes (a tiled split once laid
+    # them 8 bytes apart, and the unpacking read neighbours' bytes)
+    d.createDimension("station", 4)
+    g = d.createVariable("grid", "i2", ("t", "station"), fill_value=-32767)
+    g.scale_factor = 0.5
+    g.add_offset = -10.0
+    g.set_auto_maskandscale(False)
+    graw = rng.integers(-3000, 3000, (n, 4)).astype("i2")
+    graw[::29, 2] = -32767
+    g[:] = graw
     # a float32 with valid_min/valid_max only
     f = d.createVariable("f", "f4", ("t",))
     f.valid_min = np.float32(-1.0)
@@ -193,6 +204,10 @@ for j, col in enumerate(cols):
     v = a[:, j].copy()
     v[v == -1e30] = np.nan
     same_stats(col, v, "2-D table column %d" % j)
+for np_ in NPS:
+    cols = stats(run("cohort-stats", ["--input", nc + ":/grid", "--format", "json"], np_=np_), "stats grid")
+    for j, col in enumerate(cols or []):
+        same_stats(col, decoded(nc, "grid")[:, j], "packed 2-D column %d at %d ranks" % (j, np_))
 cols = stats(run("cohort-stats", ["--input", h5 + ":/f32", "--format", "json"], np_=NPS[-1]), "stats f32")
 if cols:
     v = stored(h5, "f32").astype(np.float64)

@@ -245,6 +245,9 @@ static void test_pieces(void)
     check_read(ref("pieces.h5", ":/z"), COHORT_INT64, 1, big, f_index); /* gzip + shuffle */
     check_read(ref("pieces.h5", ":/df/table#a"), COHORT_INT64, 1, big, f_index);
     check_read(ref("pieces.h5", ":/df/table#b"), COHORT_DOUBLE, 1, big, f_quarter);
+    check_read(ref("pieces.h5", ":/rec#a"), COHORT_INT32, 1, big, f_index); /* big-endian, in whole records */
+    check_read(ref("pieces.h5", ":/rec#b"), COHORT_DOUBLE, 1, big, f_quarter);
+    check_read(ref("pieces.h5", ":/vrec#a"), COHORT_INT64, 1, big, f_index); /* beside a variable-length string */
 
     /* And written: columns into row-major records over many pieces, read back. */
     int64_t begin, count;

@@ -72,6 +72,35 @@ static int classify(hid_t t, cohort_type *type, size_t *width, int *big_endian, 
 }
 
 /* Comma-separated member names of a compound, for error messages. */
+/* Whether every member of compound @t reads as its stored bytes: numbers,
+ * enums, bitfields, opaque and fixed-length strings (and arrays and
+ * compounds of those), so that HDF5 converts nothing when records are read
+ * in the file's own type.  A variable-length member is not: read, it is
+ * allocated. */
+static bool plain_record(hid_t t)
+{
+    bool plain = true;
+    int n = H5Tget_nmembers(t);
+    for (int k = 0; plain && k < n; k++) {
+        hid_t m = H5Tget_member_type(t, (unsigned)k);
+        H5T_class_t c = m < 0 ? H5T_NO_CLASS : H5Tget_class(m);
+        if (c == H5T_COMPOUND)
+            plain = plain_record(m);
+        else if (c == H5T_ARRAY) {
+            hid_t base = H5Tget_super(m);
+            H5T_class_t bc = base < 0 ? H5T_NO_CLASS : H5Tget_class(base);
+            plain = bc == H5T_INTEGER || bc == H5T_FLOAT || (bc == H5T_STRING && H5Tis_variable_str(base) == 0);
+            if (base >= 0)
+                H5Tclose(base);
+        } else
+            plain = c == H5T_INTEGER || c == H5T_FLOAT || c == H5T_ENUM || c == H5T_BITFIELD || c == H5T_OPAQUE ||
+                    (c == H5T_STRING && H5Tis_variable_str(m) == 0);
+        if (m >= 0)
+            H5Tclose(m);
+    }
+    return plain && n > 0;
+}
+
 static void member_list(hid_t t, char *buf, size_t size)
 {
     int n = H5Tget_nmembers(t);
@@ -184,11 +213,14 @@ int cohort__dataset_inspect(cohort_ctx *ctx, hid_t file, const char *fname, cons
                              members);
             goto out;
         }
-        /* Only the member is read (input.c asks HDF5 for a one-member
-         * compound), so a row as staged is the member alone. */
+        /* Records whose members all read as stored are read whole and the
+         * member taken from them in cache (input.c); otherwise HDF5 is asked
+         * for a one-member compound, and a row as staged is the member
+         * alone (a variable-length member beside it is never allocated). */
         mt = H5Tget_member_type(t, (unsigned)idx);
-        raw->record = H5Tget_size(mt);
-        raw->offset = 0;
+        raw->whole_record = plain_record(t);
+        raw->record = raw->whole_record ? H5Tget_size(t) : H5Tget_size(mt);
+        raw->offset = raw->whole_record ? H5Tget_member_offset(t, (unsigned)idx) : 0;
         raw->ncols = 1;
         if (classify(mt, &info->type, &width, &info->big_endian, info->type_desc, sizeof info->type_desc) != COHORT_OK) {
             st = COHORT_FAIL(ctx, COHORT_ERR_TYPE, "%s: member %s#%s has unsupported type %s", fname, path, member,

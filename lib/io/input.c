@@ -101,7 +101,7 @@ static int open_file(cohort_ctx *ctx, cohort_input *in, int i)
         return cohort__h5_fail(ctx, COHORT_ERR_IO, "%s: cannot open", name);
     in->did = H5Dopen2(in->fid, in->dataset, H5P_DEFAULT);
     in->mtype = in->did < 0 ? in->did : H5Dget_type(in->did);
-    if (in->mtype >= 0 && in->member[0]) {
+    if (in->mtype >= 0 && in->member[0] && !in->meta[i].raw.whole_record) {
         /* A member: ask HDF5 for it alone, a compound of that one member,
          * so that the others are neither copied nor converted (a variable-
          * length string among them would be allocated for nothing). */

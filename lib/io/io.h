@@ -19,9 +19,12 @@
 /* Records moved to or from columns together (records.c). */
 #define COHORT_IO_TILE_BYTES ((size_t)32 << 10)
 
-/* Rows [0, n) of the records at @rec (@record bytes each) into the columns'
- * rows [at, at + n): column j's value, @width bytes, is @first + j * @stride
- * bytes into a record; a column's values are @col_width bytes apart. */
+/* Rows [0, n) of the records at @rec (@record bytes each) into the columns:
+ * column j's value, @width bytes, is @first + j * @stride bytes into a
+ * record, and the n values land packed at @width from byte @at × @col_width
+ * of the column (where row @at of the column's type begins: values still
+ * to be unpacked in place to a wider type, as the CF conventions do, are
+ * packed at their stored width). */
 void cohort__records_to_columns(const unsigned char *rec, size_t record, size_t first, size_t stride, size_t width,
                                 cohort_column *cols, int ncols, size_t col_width, int64_t at, int64_t n);
 /* The columns' rows [at, at + n) into records [0, n) at @rec, packed from
@@ -56,6 +59,8 @@ typedef struct raw_layout {
     bool swap;            /* byte order differs from this machine's */
     bool vlen;            /* variable-length strings: char * in the record as read; the
                              width is found by a pass over the values (input.c) */
+    bool whole_record;    /* a compound's member read within its whole record, as stored
+                             (no member needs converting), at @offset */
     /* The CF conventions' values in the stored type, this machine's byte
      * order, for exact comparison (info->cf has them as doubles). */
     unsigned char fill[8], missing[COHORT_CF_MISSING_MAX][8];

@@ -41,7 +41,7 @@ void cohort__records_to_columns(const unsigned char *rec, size_t record, size_t 
     for (int64_t i0 = 0; i0 < n; i0 += tile) {
         int64_t m = n - i0 < tile ? n - i0 : tile;
         for (int j = 0; j < ncols; j++)
-            copy_strided((unsigned char *)cols[j].data + (size_t)(at + i0) * col_width, col_width,
+            copy_strided((unsigned char *)cols[j].data + (size_t)at * col_width + (size_t)i0 * width, width,
                          rec + (size_t)i0 * record + first + (size_t)j * stride, record, width, m);
     }
 }
