@@ -71,7 +71,6 @@ static int classify(hid_t t, cohort_type *type, size_t *width, int *big_endian, 
     return *type ? COHORT_OK : COHORT_ERR_TYPE;
 }
 
-/* Comma-separated member names of a compound, for error messages. */
 /* Whether every member of compound @t reads as its stored bytes: numbers,
  * enums, bitfields, opaque and fixed-length strings (and arrays and
  * compounds of those), so that HDF5 converts nothing when records are read
@@ -101,6 +100,7 @@ static bool plain_record(hid_t t)
     return plain && n > 0;
 }
 
+/* Comma-separated member names of a compound, for error messages. */
 static void member_list(hid_t t, char *buf, size_t size)
 {
     int n = H5Tget_nmembers(t);
