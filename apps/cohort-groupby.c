@@ -267,12 +267,11 @@ int main(int argc, char **argv)
     if (code == CLI_EXIT_OK && (nkeycols > COHORT_AGG_MAXKEYS || nvalcols > COHORT_AGG_MAXVALUES)) {
         bool keys_over = nkeycols > COHORT_AGG_MAXKEYS;
         int n = keys_over ? nk : nv;
-        if (c.rank == 0)
-            fprintf(stderr, "%s: error: %s%s %s %d %s columns; at most %d are grouped on at once\n", c.prog,
-                    n == 1 ? "" : "the inputs from ", n == 1 ? refs[keys_over ? 0 : nk] : keys_over ? "--keys" : "--values",
-                    n == 1 ? "has" : "have", keys_over ? nkeycols : nvalcols, keys_over ? "key" : "value",
-                    keys_over ? COHORT_AGG_MAXKEYS : COHORT_AGG_MAXVALUES);
-        code = CLI_EXIT_INPUT;
+        code = cli_input_error(&c, "%s%s %s %d %s columns; at most %d are grouped on at once",
+                               n == 1 ? "" : "the inputs from ",
+                               n == 1 ? refs[keys_over ? 0 : nk] : keys_over ? "--keys" : "--values",
+                               n == 1 ? "has" : "have", keys_over ? nkeycols : nvalcols, keys_over ? "key" : "value",
+                               keys_over ? COHORT_AGG_MAXKEYS : COHORT_AGG_MAXVALUES);
     }
     cohort_stream *stream = NULL;
     cohort_table *tab = NULL;

@@ -343,11 +343,10 @@ int main(int argc, char **argv)
     char pattern[4096], dataset[4096], member[4096];
     cohort_ref_parse(input, pattern, dataset, member, sizeof pattern);
     if (type == COHORT_BYTES || member[0]) {
-        if (c.rank == 0)
-            fprintf(stderr, "%s: error: %s: a numeric variable of its own (not a string, not a member of a table) is reduced\n",
-                    c.prog, input);
+        code = cli_input_error(&c, "%s: a numeric variable of its own (not a string, not a member of a table) is reduced",
+                               input);
         cli_close_inputs(&in, 1);
-        return cli_finish(&c, CLI_EXIT_INPUT);
+        return cli_finish(&c, code);
     }
     read_dims(&c, pattern, dataset, n, cohort_input_nfiles(in), dims);
     if (!parse_over(&c, over, n, dims, keep, dataset)) {

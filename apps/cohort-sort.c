@@ -108,11 +108,10 @@ int main(int argc, char **argv)
     size_t inputs_len = strlen(input) + 1;
     int st = cohort_input_open_flags(c.ctx, input, c.raw ? COHORT_INPUT_RAW : 0, &in);
     if (st == COHORT_OK && cohort_input_ncols(in) != 1) {
-        if (c.rank == 0)
-            fprintf(stderr, "%s: error: %s has %d columns; the keys must be one column (a 1-D dataset or a member)\n",
-                    c.prog, input, cohort_input_ncols(in));
+        code = cli_input_error(&c, "%s has %d columns; the keys must be one column (a 1-D dataset or a member)", input,
+                               cohort_input_ncols(in));
         cohort_input_close(&in);
-        return cli_finish(&c, CLI_EXIT_INPUT);
+        return cli_finish(&c, code);
     }
     if (st == COHORT_OK)
         st = cohort_input_read_partition(c.ctx, in, &keys);
@@ -120,10 +119,8 @@ int main(int argc, char **argv)
         inputs_len += strlen(with[j]) + 1;
         st = cohort_input_open_flags(c.ctx, with[j], c.raw ? COHORT_INPUT_RAW : 0, &win[j]);
         if (st == COHORT_OK && cohort_input_rows(win[j]) != cohort_input_rows(in)) {
-            if (c.rank == 0)
-                fprintf(stderr, "%s: error: %s has %lld rows but the keys %s have %lld\n", c.prog, with[j],
-                        (long long)cohort_input_rows(win[j]), input, (long long)cohort_input_rows(in));
-            code = CLI_EXIT_INPUT;
+            code = cli_input_error(&c, "%s has %lld rows but the keys %s have %lld", with[j],
+                                   (long long)cohort_input_rows(win[j]), input, (long long)cohort_input_rows(in));
             break;
         }
         if (st == COHORT_OK && ncols + cohort_input_ncols(win[j]) > 64 * 16) {
