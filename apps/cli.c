@@ -210,15 +210,25 @@ static void print_help(const cli *c)
            "Run it with mpirun or srun; every rank reads and writes its share.\n");
 }
 
+/* "prog: error: MESSAGE" on rank 0, the message cut at @room bytes, then
+ * the --help hint for usage errors. */
+static void report(const cli *c, size_t room, bool hint, const char *fmt, va_list ap)
+{
+    char msg[8192];
+    vsnprintf(msg, room < sizeof msg ? room : sizeof msg, fmt, ap);
+    if (hint)
+        fprintf(stderr, "%s: error: %s (try %s --help)\n", c->prog, msg, c->prog);
+    else
+        fprintf(stderr, "%s: error: %s\n", c->prog, msg);
+}
+
 int cli_usage(cli *c, const char *fmt, ...)
 {
     if (c->rank == 0) {
-        char msg[1024];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        report(c, 1024, true, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "%s: error: %s (try %s --help)\n", c->prog, msg, c->prog);
     }
     return CLI_EXIT_USAGE;
 }
@@ -226,12 +236,10 @@ int cli_usage(cli *c, const char *fmt, ...)
 int cli_input_error(cli *c, const char *fmt, ...)
 {
     if (c->rank == 0) {
-        char msg[8192];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
+        report(c, 8192, false, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "%s: error: %s\n", c->prog, msg);
     }
     return CLI_EXIT_INPUT;
 }
